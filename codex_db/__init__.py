@@ -1,0 +1,7 @@
+"""codex-db: the Codex platform's PostgreSQL schema, migrations and typed queries."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

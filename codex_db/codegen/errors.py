@@ -1,0 +1,12 @@
+"""Errors of the code generator."""
+
+from __future__ import annotations
+
+__all__ = ["CodegenError"]
+
+
+class CodegenError(Exception):
+    """The request cannot be turned into code: a bad option, an unsupported query or type.
+
+    The message names the option, or the file and query, and says how to fix it.
+    """

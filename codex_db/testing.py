@@ -1,0 +1,159 @@
+"""pytest helpers for testing code against a real PostgreSQL.
+
+Load them in a ``conftest.py`` with ``pytest_plugins = ["codex_db.testing"]``.
+The server is the one in ``DATABASE_URL`` when it is set (the role needs
+CREATEDB), otherwise a throwaway embedded PostgreSQL 18 started for the test
+session. Every database a test creates is dropped after it.
+
+Fixtures:
+
+- ``pg_server``: the `TestServer` (session).
+- ``fresh_database``: factory for a new empty database, optionally with SQL applied.
+- ``migrated_template``: name of a database with every migration applied (session).
+- ``migrated_database``: factory for a new database copied from that template, for
+  tests that commit.
+- ``migrated_url``: URL of one migrated database shared by the session.
+- ``conn``: a connection to ``migrated_url`` inside a transaction rolled back after
+  the test, so nothing a test writes is seen by the next.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from codex_db import migrate
+from codex_db._dsn import redact, with_dbname
+from codex_db.server import EmbeddedServer, start_embedded
+
+__all__ = [
+    "TestServer",
+    "conn",
+    "fresh_database",
+    "migrated_database",
+    "migrated_template",
+    "migrated_url",
+    "pg_server",
+]
+
+_counter = itertools.count()
+
+
+class TestServer:
+    """A PostgreSQL server tests may create and drop databases on.
+
+    Use `create_database()` / `drop_database()` directly when a fixture does
+    not fit, e.g. in a session-scoped fixture of your own.
+    """
+
+    __test__ = False  # not a test class, despite the name
+
+    def __init__(self, url: str, embedded: EmbeddedServer | None = None) -> None:
+        self.url = url
+        self.embedded = embedded
+
+    def __repr__(self) -> str:
+        kind = "embedded" if self.embedded else "DATABASE_URL"
+        return f"<TestServer {kind} {redact(self.url)}>"
+
+    def database_url(self, name: str) -> str:
+        """The URL of database *name* on this server."""
+        return with_dbname(self.url, name)
+
+    def create_database(self, *, template: str | None = None, schema_sql: str | None = None) -> str:
+        """Create a new database (copied from *template* if given) and return its name."""
+        name = f"codex_test_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            admin.execute(query)
+        if schema_sql:
+            with psycopg.connect(self.database_url(name)) as conn:
+                conn.execute(schema_sql.encode())
+        return name
+
+    def drop_database(self, name: str) -> None:
+        """Drop database *name*, closing any connection still open on it."""
+        query = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            admin.execute(query)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[TestServer]:
+    """The server of the test session: ``DATABASE_URL``, or a throwaway embedded one."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield TestServer(url)
+        return
+    embedded = start_embedded(temporary=True)
+    try:
+        yield TestServer(embedded.url, embedded)
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture
+def fresh_database(pg_server: TestServer) -> Iterator[Callable[..., str]]:
+    """Factory: ``fresh_database(schema_sql=None) -> url``; dropped after the test."""
+    names: list[str] = []
+
+    def make(schema_sql: str | None = None) -> str:
+        names.append(pg_server.create_database(schema_sql=schema_sql))
+        return pg_server.database_url(names[-1])
+
+    yield make
+    for name in names:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(pg_server: TestServer) -> Iterator[str]:
+    """Name of a database with every migration applied; copy it, never connect to it."""
+    name = pg_server.create_database()
+    migrate.apply(pg_server.database_url(name))
+    yield name
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def migrated_database(pg_server: TestServer, migrated_template: str) -> Iterator[Callable[[], str]]:
+    """Factory: ``migrated_database() -> url`` of a new migrated database, dropped after the test.
+
+    Use it for tests that commit (autocommit clients, triggers across
+    transactions, concurrency); it costs a ``CREATE DATABASE``.
+    """
+    names: list[str] = []
+
+    def make() -> str:
+        names.append(pg_server.create_database(template=migrated_template))
+        return pg_server.database_url(names[-1])
+
+    yield make
+    for name in names:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def migrated_url(pg_server: TestServer, migrated_template: str) -> Iterator[str]:
+    """URL of one migrated database shared by the whole session (use it with rollbacks)."""
+    name = pg_server.create_database(template=migrated_template)
+    yield pg_server.database_url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def conn(migrated_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A connection in a transaction on the shared migrated database, rolled back after the test."""
+    with psycopg.connect(migrated_url) as connection:
+        try:
+            yield connection
+        finally:
+            connection.rollback()

@@ -1,0 +1,112 @@
+-- Content tables: organizations, media items, content.
+-- depends: 0001.auth
+
+-- Content tables: creator organizations, uploaded media (stored in R2) and
+-- the content items built on them. All three are soft-deleted (deleted_at).
+
+CREATE TABLE organizations (
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    name text NOT NULL,
+    slug text NOT NULL,
+    description text,
+    logo_url text,
+    website_url text,
+    owner_id text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz,
+    CONSTRAINT organizations_pkey PRIMARY KEY (id),
+    CONSTRAINT organizations_slug_unique UNIQUE (slug),
+    CONSTRAINT organizations_owner_id_users_id_fk FOREIGN KEY (owner_id)
+        REFERENCES users (id) ON DELETE SET NULL
+);
+
+CREATE INDEX idx_organizations_owner_id ON organizations (owner_id);
+
+CREATE TABLE media_items (
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    creator_id text NOT NULL,
+    title text NOT NULL,
+    description text,
+    media_type text NOT NULL,
+    status text NOT NULL DEFAULT 'uploading',
+    r2_key text NOT NULL,
+    file_size_bytes bigint,
+    mime_type text,
+    duration_seconds integer,
+    width integer,
+    height integer,
+    hls_master_playlist_key text,
+    thumbnail_key text,
+    uploaded_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz,
+    CONSTRAINT media_items_pkey PRIMARY KEY (id),
+    CONSTRAINT media_items_creator_id_users_id_fk FOREIGN KEY (creator_id)
+        REFERENCES users (id) ON DELETE RESTRICT,
+    CONSTRAINT check_media_type CHECK (media_type IN ('video', 'audio')),
+    CONSTRAINT check_media_status
+        CHECK (status IN ('uploading', 'uploaded', 'transcoding', 'ready', 'failed'))
+);
+
+CREATE INDEX idx_media_items_creator_id ON media_items (creator_id);
+
+CREATE INDEX idx_media_items_status ON media_items (status);
+
+CREATE TABLE content (
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    creator_id text NOT NULL,
+    organization_id uuid,
+    media_item_id uuid,
+    title text NOT NULL,
+    slug text NOT NULL,
+    description text,
+    content_type text NOT NULL,
+    thumbnail_url text,
+    content_body text,
+    category text,
+    tags jsonb NOT NULL DEFAULT '[]'::jsonb,
+    visibility text NOT NULL DEFAULT 'purchased_only',
+    price_cents integer,
+    status text NOT NULL DEFAULT 'draft',
+    published_at timestamptz,
+    view_count integer NOT NULL DEFAULT 0,
+    purchase_count integer NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz,
+    CONSTRAINT content_pkey PRIMARY KEY (id),
+    CONSTRAINT content_creator_id_users_id_fk FOREIGN KEY (creator_id)
+        REFERENCES users (id) ON DELETE RESTRICT,
+    CONSTRAINT content_organization_id_organizations_id_fk FOREIGN KEY (organization_id)
+        REFERENCES organizations (id) ON DELETE SET NULL,
+    CONSTRAINT content_media_item_id_media_items_id_fk FOREIGN KEY (media_item_id)
+        REFERENCES media_items (id) ON DELETE SET NULL,
+    CONSTRAINT check_content_status CHECK (status IN ('draft', 'published', 'archived')),
+    CONSTRAINT check_content_visibility
+        CHECK (visibility IN ('public', 'private', 'members_only', 'purchased_only')),
+    CONSTRAINT check_content_type CHECK (content_type IN ('video', 'audio', 'written')),
+    CONSTRAINT check_price_non_negative CHECK (price_cents >= 0),
+    CONSTRAINT check_content_tags_array CHECK (jsonb_typeof(tags) = 'array')
+);
+
+-- A slug is unique within its organization, and within a creator's
+-- personal space (content without an organization).
+CREATE UNIQUE INDEX idx_unique_content_slug_per_org ON content (organization_id, slug)
+    WHERE organization_id IS NOT NULL;
+
+CREATE UNIQUE INDEX idx_unique_content_slug_personal ON content (creator_id, slug)
+    WHERE organization_id IS NULL;
+
+CREATE INDEX idx_content_creator_id ON content (creator_id);
+
+CREATE INDEX idx_content_organization_id ON content (organization_id);
+
+CREATE INDEX idx_content_media_item_id ON content (media_item_id);
+
+CREATE INDEX idx_content_status ON content (status);
+
+CREATE INDEX idx_content_published_at ON content (published_at);
+
+CREATE INDEX idx_content_category ON content (category);
