@@ -28,8 +28,9 @@ RESERVED = frozenset(
         # names the generated modules import or use in bodies
         "date", "time", "datetime", "timedelta", "Decimal", "UUID", "Any", "Final",
         "Range", "Multirange", "Inet", "Cidr", "Json", "Jsonb", "Iterable", "Iterator",
-        "AsyncIterator", "DBTX", "AsyncDBTX", "ExecResult", "embed", "scalar", "msgspec",
-        "models", "enum", "conn", "params", "rows", "cells", "self", "cls",
+        "AsyncIterator", "Generator", "AsyncGenerator", "DBTX", "AsyncDBTX", "ExecResult",
+        "embed", "scalar", "msgspec", "models", "enum", "conn", "params", "rows", "cells",
+        "self", "cls", "from_row", "copy_row",
         # ambiguous names ruff rejects (E741)
         "l", "O", "I",
     }

@@ -34,7 +34,29 @@ class Override(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Every option the plugin accepts (see the README section on code generation)."""
+    """Every option the plugin accepts, from ``options:`` of the codegen entry in sqlc.yaml.
+
+    Top-level ``options: {<plugin name>: {...}}`` in sqlc.yaml arrive as global options;
+    the codegen entry's options override them key by key.
+
+    - ``package`` (required): import path of the output package, e.g. ``app.db``.
+    - ``emit_sync`` (true) / ``emit_async`` (false): write ``<file>.py`` functions and/or
+      ``<file>_async.py``. SQL constants and Structs always live in ``<file>.py``.
+    - ``emit_iterators`` (false): also write ``iter_<query>`` streaming generators for
+      every ``:many`` query.
+    - ``emit_exact_table_names`` (false): ``users`` gives ``Users``, not ``User``.
+    - ``query_parameter_limit`` (4): queries with more parameters take one
+      ``<Query>Params`` Struct instead of keyword arguments (0: always a Struct).
+    - ``json_type`` (``Any``): Python type of json/jsonb values; anything but ``Any`` or
+      ``object`` is converted with ``msgspec.convert`` on read.
+    - ``strict_types`` (false): unknown types (domains, composites, extension types) are
+      errors instead of ``Any`` with a warning.
+    - ``overrides``: see `Override`. ``rename``: SQL name (column, parameter, table or
+      enum, ``schema.name`` outside the default schema) to Python name.
+    - ``line_length`` (88) and ``known_first_party`` (the package's top level): match
+      the project's ruff settings so the output passes ``ruff format --check`` and
+      ``ruff check`` (E501/I001) unchanged.
+    """
 
     package: str = ""
     emit_sync: bool = True
@@ -46,6 +68,13 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     strict_types: bool = False
     overrides: list[Override] = []
     rename: dict[str, str] = {}
+    line_length: int = 88
+    known_first_party: list[str] = []
+
+    @property
+    def first_party(self) -> list[str]:
+        """Top-level packages ruff's isort treats as first-party (default: the output's)."""
+        return self.known_first_party or [self.package.split(".")[0]]
 
 
 _VALID = sorted(f.encode_name for f in msgspec.structs.fields(Options))
@@ -93,6 +122,8 @@ def _validate(options: Options) -> None:
         raise CodegenError(
             "options 'emit_sync' and 'emit_async' are both false: nothing to generate"
         )
+    if options.line_length < 60:
+        raise CodegenError("option 'line_length' must be at least 60 (use ruff's line-length)")
     if options.query_parameter_limit < 0:
         raise CodegenError("option 'query_parameter_limit' must be >= 0")
     if not _DOTTED.match(options.json_type):
@@ -109,7 +140,8 @@ def _validate_override(index: int, override: Override) -> None:
         raise CodegenError(f"{where} needs exactly one of 'db_type' or 'column'")
     if override.column is not None and override.column.count(".") not in (1, 2):
         raise CodegenError(
-            f"{where}: 'column' must be 'table.column' or 'schema.table.column', got {override.column!r}"
+            f"{where}: 'column' must be 'table.column' or 'schema.table.column', "
+            f"got {override.column!r}"
         )
     if not _DOTTED.match(override.py_type):
         raise CodegenError(

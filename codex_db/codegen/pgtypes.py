@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["PyType", "builtin_type", "normalize", "imported"]
+__all__ = ["PyType", "builtin_type", "imported", "normalize"]
 
 Import = tuple[str, str]
 """``(module, name)`` for ``from module import name``; ``name == ""`` for ``import module``."""
@@ -14,7 +14,8 @@ class PyType(msgspec.Struct, frozen=True):
     """The Python side of a column: annotation text, imports and how values are adapted.
 
     ``json`` is ``"json"``/``"jsonb"`` when parameters must be wrapped for psycopg;
-    ``convert`` means results need ``msgspec.convert`` to reach the annotated type.
+    ``convert`` means results need ``msgspec.convert`` to reach the annotated type;
+    ``note`` explains an ``Any`` fallback in a comment beside the field.
     """
 
     annotation: str
@@ -22,6 +23,7 @@ class PyType(msgspec.Struct, frozen=True):
     json: str = ""
     convert: bool = False
     enum: bool = False
+    note: str = ""
 
 
 def _t(annotation: str, *imports: Import) -> PyType:

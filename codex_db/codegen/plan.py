@@ -1,0 +1,171 @@
+"""What to generate, as small Structs the renderers print; and the models plan.
+
+`plan_models` (here) and `codegen.query_plan.plan_queries` turn sqlc's catalog and
+queries into these Structs; every check that can fail happens while planning, so
+rendering never raises.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from codex_db.codegen import naming
+from codex_db.codegen.errors import CodegenError
+from codex_db.codegen.pgtypes import PyType
+from codex_db.codegen.protocol import Catalog, Column, Identifier
+from codex_db.codegen.resolver import SKIPPED_SCHEMAS, TypeResolver
+
+__all__ = [
+    "EnumDef",
+    "Field",
+    "ModelDef",
+    "Param",
+    "Part",
+    "QueryDef",
+    "Result",
+    "RowDef",
+    "plan_models",
+    "row_def",
+]
+
+
+class Field(msgspec.Struct, frozen=True):
+    """One attribute of a generated Struct."""
+
+    name: str
+    type: PyType
+
+
+class Part(msgspec.Struct, frozen=True):
+    """How one field is built from row cells: a cell, or a slice for an embedded model."""
+
+    start: int
+    stop: int = -1
+    model: str = ""
+    nullable: bool = False
+    convert: str = ""
+
+
+class RowDef(msgspec.Struct, frozen=True):
+    """A Struct class: a table model, a query row or a query's params."""
+
+    class_name: str
+    fields: list[Field]
+    parts: list[Part] = []
+    comment: str = ""
+    gc: bool = True
+
+    @property
+    def needs_builder(self) -> bool:
+        """True when rows need ``from_row`` (embeds or converted JSON), not ``Cls(*cells)``."""
+        return any(part.model or part.convert for part in self.parts)
+
+
+class ModelDef(msgspec.Struct, frozen=True):
+    """A table or view model, with the catalog columns used to match query results."""
+
+    key: tuple[str, str]
+    row: RowDef
+    columns: list[Column]
+
+
+class EnumDef(msgspec.Struct, frozen=True):
+    """A StrEnum class for a PostgreSQL enum."""
+
+    class_name: str
+    sql_name: str
+    members: list[tuple[str, str]]
+    comment: str = ""
+
+
+class Param(msgspec.Struct, frozen=True):
+    """A function argument (or params-Struct field) and how it is passed to psycopg."""
+
+    name: str
+    type: PyType
+    nullable: bool = False
+
+
+class Result(msgspec.Struct, frozen=True):
+    """What a ``:one``/``:many`` query returns: a model, a row Struct or a scalar."""
+
+    annotation: str
+    make: str
+    row: RowDef | None = None
+    imports: frozenset[tuple[str, str]] = frozenset()
+
+
+class QueryDef(msgspec.Struct, frozen=True):
+    """Everything needed to print one query's constant, classes and functions."""
+
+    name: str
+    source: str
+    func: str
+    const: str
+    cmd: str
+    sql: str
+    doc: list[str]
+    params: list[Param]
+    params_struct: RowDef | None = None
+    result: Result | None = None
+
+
+def plan_models(catalog: Catalog, resolver: TypeResolver) -> tuple[list[EnumDef], list[ModelDef]]:
+    """Enums and table/view models of every user schema, sorted by class name."""
+    enums: list[EnumDef] = []
+    models: list[ModelDef] = []
+    for schema in catalog.schemas:
+        if schema.name in SKIPPED_SCHEMAS:
+            continue
+        for enum in schema.enums:
+            enums.append(_enum(schema.name, enum.name, enum.vals, enum.comment, resolver))
+        for table in schema.tables:
+            models.append(_model(schema.name, table.rel, table.columns, table.comment, resolver))
+    _check_unique([e.class_name for e in enums] + [m.row.class_name for m in models], "models.py")
+    return sorted(enums, key=lambda e: e.class_name), sorted(models, key=lambda m: m.row.class_name)
+
+
+def _enum(schema: str, name: str, vals: list[str], comment: str, resolver: TypeResolver) -> EnumDef:
+    members = naming.dedupe(naming.enum_member(v) for v in vals)
+    sql_name = name if schema == resolver.default_schema else f"{schema}.{name}"
+    class_name = resolver.enums[(schema, name)]
+    return EnumDef(class_name, sql_name, list(zip(members, vals, strict=True)), comment)
+
+
+def _model(
+    schema: str, rel: Identifier, columns: list[Column], comment: str, resolver: TypeResolver
+) -> ModelDef:
+    class_name = resolver.class_name(schema, rel.name, plural=True)
+    table = Identifier(schema=schema, name=rel.name)
+    where = (
+        f"table {rel.name}" if schema == resolver.default_schema else f"table {schema}.{rel.name}"
+    )
+    types = [resolver.resolve(c, f"{where} column {c.name}", table=table) for c in columns]
+    row = row_def(class_name, [c.name for c in columns], types, resolver, comment)
+    return ModelDef((schema, rel.name), row, columns)
+
+
+def row_def(
+    class_name: str,
+    names: list[str],
+    types: list[PyType],
+    resolver: TypeResolver,
+    comment: str = "",
+) -> RowDef:
+    fields = [
+        Field(n, t)
+        for n, t in zip(naming.dedupe(map(resolver.field_name, names)), types, strict=True)
+    ]
+    parts = [Part(i, convert=t.annotation if t.convert else "") for i, t in enumerate(types)]
+    gc = not all(resolver.is_safe(t) for t in types)
+    return RowDef(class_name, fields, parts, comment, gc)
+
+
+def _check_unique(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise CodegenError(
+                f"{where}: two types are named {name!r}; use the 'rename' option to rename one"
+            )
+        seen.add(name)

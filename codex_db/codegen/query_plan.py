@@ -1,0 +1,250 @@
+"""Plan each query: its SQL text, parameters, params Struct and result shape."""
+
+from __future__ import annotations
+
+import re
+
+from codex_db.codegen import naming
+from codex_db.codegen.errors import CodegenError
+from codex_db.codegen.pgtypes import PyType
+from codex_db.codegen.plan import Field, ModelDef, Param, Part, QueryDef, Result, RowDef, row_def
+from codex_db.codegen.protocol import Column, Identifier, Query
+from codex_db.codegen.resolver import MODELS_PREFIX, TypeResolver
+
+__all__ = ["plan_queries"]
+
+_FROM = re.compile(r"\bFROM\s+([A-Za-z_\"][\w\".]*)", re.IGNORECASE)
+_FROM_WORD = re.compile(r"\bFROM\b", re.IGNORECASE)
+_OUTER_JOIN = re.compile(r"\b(LEFT|RIGHT|FULL)\s+(OUTER\s+)?JOIN\b", re.IGNORECASE)
+_SUPPORTED = frozenset({":one", ":many", ":exec", ":execrows", ":execresult", ":copyfrom"})
+_ADVICE = {
+    ":execlastid": "PostgreSQL has no last insert id: add 'RETURNING id' and use :one",
+    ":batchexec": "run an :exec query in a loop inside a transaction, pass arrays "
+    "(unnest(@ids::type[])) to one :execrows query, or use :copyfrom for bulk inserts",
+    ":batchmany": "use one :many query with = ANY(@ids::type[])",
+    ":batchone": "use one :many query with = ANY(@ids::type[]), "
+    "or INSERT ... SELECT unnest(...) RETURNING with :many",
+}
+
+
+def plan_queries(
+    queries: list[Query], models: list[ModelDef], resolver: TypeResolver
+) -> list[QueryDef]:
+    """Plan every query, collecting all errors before raising them together."""
+    by_key = {m.key: m for m in models}
+    errors: list[str] = []
+    plans: list[QueryDef] = []
+    for query in sorted(queries, key=lambda q: (q.filename, q.name)):
+        try:
+            plans.append(_QueryPlanner(query, by_key, resolver).plan())
+        except CodegenError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise CodegenError("\n".join(errors))
+    return plans
+
+
+class _QueryPlanner:
+    """Plans one query; errors name the file and query."""
+
+    def __init__(
+        self, query: Query, models: dict[tuple[str, str], ModelDef], resolver: TypeResolver
+    ) -> None:
+        self.query = query
+        self.models = models
+        self.resolver = resolver
+        self.where = f"{query.filename}: {query.name}"
+
+    def plan(self) -> QueryDef:
+        q = self.query
+        if q.cmd not in _SUPPORTED:
+            advice = _ADVICE.get(q.cmd, "supported: " + " ".join(sorted(_SUPPORTED)))
+            raise CodegenError(f"{self.where}: {q.cmd} is not supported on PostgreSQL; {advice}")
+        params = self._params()
+        struct = self._params_struct(params)
+        sql = self._copy_sql() if q.cmd == ":copyfrom" else self._sql()
+        result = self._result() if q.cmd in (":one", ":many") else None
+        doc = _docstring(q.comments)
+        func, const = naming.identifier(naming.snake_name(q.name)), naming.constant_name(q.name)
+        return QueryDef(q.name, q.filename, func, const, q.cmd, sql, doc, params, struct, result)
+
+    def _params(self) -> list[Param]:
+        params = self.query.params
+        names = naming.dedupe(self._param_name(p.number, p.column) for p in params)
+        types = [
+            self.resolver.resolve(p.column, f"{self.where}: parameter {n}")
+            for n, p in zip(names, params, strict=True)
+        ]
+        nullable = [
+            t.annotation.endswith(" | None") or (not p.column.not_null and t.annotation == "Any")
+            for t, p in zip(types, params, strict=True)
+        ]
+        return [Param(n, t, null) for n, t, null in zip(names, types, nullable, strict=True)]
+
+    def _param_name(self, number: int, column: Column) -> str:
+        return self.resolver.field_name(column.name) if column.name else f"p{number}"
+
+    def _params_struct(self, params: list[Param]) -> RowDef | None:
+        limit = self.resolver.options.query_parameter_limit
+        if self.query.cmd != ":copyfrom" and (not params or len(params) <= limit):
+            return None
+        types = [p.type for p in params]
+        gc = not all(self.resolver.is_safe(t) for t in types)
+        fields = [Field(p.name, p.type) for p in params]
+        return RowDef(naming.pascal_name(self.query.name) + "Params", fields, gc=gc)
+
+    def _sql(self) -> str:
+        text = self.query.text
+        for param in self.query.params:
+            if param.column.is_sqlc_slice:
+                text = self._rewrite_slice(text, param.number)
+        return f"-- name: {self.query.name} {self.query.cmd}\n{text}\n"
+
+    def _rewrite_slice(self, text: str, number: int) -> str:
+        pattern = re.compile(rf"(\bNOT\s+)?\bIN\s*\(\s*\${number}\s*\)", re.IGNORECASE)
+        rewritten, count = pattern.subn(
+            lambda m: f"<> ALL(${number})" if m.group(1) else f"= ANY(${number})", text
+        )
+        if count != 1:
+            raise CodegenError(
+                f"{self.where}: sqlc.slice() is only supported as 'column IN (sqlc.slice(x))' "
+                "on PostgreSQL; "
+                f"write 'column = ANY(@x::type[])' instead"
+            )
+        return rewritten
+
+    def _copy_sql(self) -> str:
+        target = self.query.insert_into_table
+        if target is None or not target.name:
+            raise CodegenError(
+                f"{self.where}: :copyfrom needs an INSERT INTO table (...) VALUES (...) query"
+            )
+        table = (
+            _quote(target.name)
+            if not target.schema
+            else f"{_quote(target.schema)}.{_quote(target.name)}"
+        )
+        columns = ", ".join(
+            _quote(p.column.original_name or p.column.name) for p in self.query.params
+        )
+        return f"-- name: {self.query.name} :copyfrom\nCOPY {table} ({columns}) FROM STDIN\n"
+
+    def _result(self) -> Result:
+        columns = self.query.columns
+        if not columns:
+            raise CodegenError(
+                f"{self.where}: {self.query.cmd} query returns no columns; use :exec or :execrows"
+            )
+        if any(c.embed_table for c in columns):
+            return self._embed_result(columns)
+        types = [self.resolver.resolve(c, f"{self.where}: column {c.name or '?'}") for c in columns]
+        if len(columns) == 1 and not types[0].convert:
+            return Result(types[0].annotation, "scalar", imports=types[0].imports)
+        model = self._matching_model(columns, types)
+        if model is not None:
+            ref = MODELS_PREFIX + model.row.class_name
+            return Result(ref, ref + ".from_row" if model.row.needs_builder else ref)
+        row = row_def(
+            naming.pascal_name(self.query.name) + "Row",
+            [c.name for c in columns],
+            types,
+            self.resolver,
+        )
+        return _row_result(row)
+
+    def _matching_model(self, columns: list[Column], types: list[PyType]) -> ModelDef | None:
+        tables = {(self.resolver.schema_of(c.table), c.table.name) for c in columns if c.table}
+        if len(tables) != 1 or any(c.table is None for c in columns):
+            return None
+        model = self.models.get(tables.pop())
+        if model is None or len(model.columns) != len(columns):
+            return None
+        same = all(
+            c.name == m.name and f.type.annotation == t.annotation
+            for c, m, f, t in zip(columns, model.columns, model.row.fields, types, strict=True)
+        )
+        return model if same else None
+
+    def _embed_result(self, columns: list[Column]) -> Result:
+        nullable = self._nullable_embeds(columns)
+        names: list[str] = []
+        types: list[PyType] = []
+        parts: list[Part] = []
+        cell = 0
+        for column in columns:
+            if column.embed_table is None:
+                py_type = self.resolver.resolve(column, f"{self.where}: column {column.name}")
+                names.append(column.name)
+                types.append(py_type)
+                parts.append(Part(cell, convert=py_type.annotation if py_type.convert else ""))
+                cell += 1
+                continue
+            model = self._embedded(column.embed_table)
+            ref = MODELS_PREFIX + model.row.class_name
+            names.append(naming.snake_name(model.row.class_name))
+            outer = model.key in nullable
+            types.append(PyType(ref + (" | None" if outer else "")))
+            stop = cell + len(model.columns)
+            parts.append(
+                Part(cell, stop, ref + (".from_row" if model.row.needs_builder else ""), outer)
+            )
+            cell = stop
+        fields = [
+            Field(n, t)
+            for n, t in zip(naming.dedupe(map(self.resolver.field_name, names)), types, strict=True)
+        ]
+        gc = any(p.model for p in parts) or not all(self.resolver.is_safe(t) for t in types)
+        return _row_result(
+            RowDef(naming.pascal_name(self.query.name) + "Row", fields, parts, gc=gc)
+        )
+
+    def _nullable_embeds(self, columns: list[Column]) -> set[tuple[str, str]]:
+        """Embedded tables that may be all-NULL: any on the optional side of an outer join.
+
+        Only the single FROM table of a query whose outer joins are all LEFT joins is
+        known to be present; self-joins and subqueries make every embed nullable.
+        """
+        keys = [
+            (self.resolver.schema_of(c.embed_table), c.embed_table.name)
+            for c in columns
+            if c.embed_table
+        ]
+        joins = [m.group(1).upper() for m in _OUTER_JOIN.finditer(self.query.text)]
+        if not joins:
+            return set()
+        froms = _FROM.findall(self.query.text)
+        single = len(froms) == 1 and len(_FROM_WORD.findall(self.query.text)) == 1
+        if joins != ["LEFT"] * len(joins) or not single or len(set(keys)) != len(keys):
+            return set(keys)
+        parts = [p.strip('"') for p in froms[0].split(".")]
+        first = (
+            (parts[0], parts[1]) if len(parts) == 2 else (self.resolver.default_schema, parts[0])
+        )
+        return {key for key in keys if key != first}
+
+    def _embedded(self, table: Identifier) -> ModelDef:
+        key = (self.resolver.schema_of(table), table.name)
+        model = self.models.get(key)
+        if model is None:
+            raise CodegenError(f"{self.where}: sqlc.embed() of unknown table {key[0]}.{key[1]}")
+        return model
+
+
+def _row_result(row: RowDef) -> Result:
+    return Result(
+        row.class_name, row.class_name + ".from_row" if row.needs_builder else row.class_name, row
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _docstring(comments: list[str]) -> list[str]:
+    lines = [c[1:] if c.startswith(" ") else c for c in comments]
+    lines = [line.rstrip() for line in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines

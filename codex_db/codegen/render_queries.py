@@ -1,0 +1,167 @@
+"""Print a queries file as ``<file>.py`` (SQL, classes, sync functions) and ``<file>_async.py``."""
+
+from __future__ import annotations
+
+from codex_db.codegen import _layout
+from codex_db.codegen.options import Options
+from codex_db.codegen.plan import Param, QueryDef, RowDef
+from codex_db.codegen.render import Module, header, row_class
+
+__all__ = ["render_async_module", "render_sync_module"]
+
+_WRAPPERS = {
+    ("jsonb", False): ("psycopg.types.json", "Jsonb"),
+    ("jsonb", True): ("codex_db.dbtx", "maybe_jsonb"),
+    ("json", False): ("psycopg.types.json", "Json"),
+    ("json", True): ("codex_db.dbtx", "maybe_json"),
+}
+
+
+def render_sync_module(options: Options, version: str, source: str, queries: list[QueryDef]) -> str:
+    """``<file>.py``: SQL constants, row and params Structs, and sync functions if enabled."""
+    module = Module(options, "models.")
+    module.imports.add("typing", "Final")
+    for query in queries:
+        module.add(_constant(query))
+    for query in queries:
+        if query.params_struct is not None:
+            module.add(_struct(module, query, query.params_struct, is_params=True))
+        if query.result is not None and query.result.row is not None:
+            module.add(_struct(module, query, query.result.row, is_params=False))
+        if options.emit_sync:
+            _functions(module, query, is_async=False)
+    return module.text(header(version, source), f"Queries of {source}.")
+
+
+def render_async_module(
+    options: Options, version: str, source: str, sync_module: str, queries: list[QueryDef]
+) -> str:
+    """``<file>_async.py``: async functions reusing the constants and classes of *sync_module*."""
+    module = Module(options, "models.")
+    shared = f"{options.package}.{sync_module}"
+    for query in queries:
+        module.imports.add(shared, query.const)
+        for row in (query.params_struct, query.result.row if query.result else None):
+            if row is not None:
+                module.imports.add(shared, row.class_name)
+        _functions(module, query, is_async=True)
+    return module.text(header(version, source), f"Queries of {source}, async.")
+
+
+def _constant(query: QueryDef) -> list[str]:
+    literal = _layout.string_literal(query.sql)
+    return f"{query.const}: Final = {literal}{_layout.secret_noqa(query.const)}".split("\n")
+
+
+def _struct(module: Module, query: QueryDef, row: RowDef, *, is_params: bool) -> list[str]:
+    lines = row_class(module, row, kw_only=is_params)
+    if is_params and query.cmd == ":copyfrom" and any(p.type.json for p in query.params):
+        module.imports.add("typing", "Any")
+        values: list[str | _layout.Group] = [_value(module, p, "self.") for p in query.params]
+        group = _layout.Group("return (", values, ")", one_tuple=True)
+        lines += ["", "    def copy_row(self) -> tuple[Any, ...]:"]
+        lines += _layout.lines(group, "        ", "", module.options.line_length)
+    return lines
+
+
+def _functions(module: Module, query: QueryDef, *, is_async: bool) -> None:
+    module.add(_function(module, query, is_async=is_async, stream=False))
+    if query.cmd == ":many" and module.options.emit_iterators:
+        module.add(_function(module, query, is_async=is_async, stream=True))
+
+
+def _function(module: Module, query: QueryDef, *, is_async: bool, stream: bool) -> list[str]:
+    width = module.options.line_length
+    module.imports.add("codex_db.dbtx", "AsyncDBTX" if is_async else "DBTX")
+    name = ("iter_" if stream else "") + query.func
+    prefix = "async def " if is_async and not stream else "def "
+    signature = _layout.Group(
+        f"{prefix}{name}(",
+        _arguments(module, query, is_async),
+        f") -> {_returns(module, query, is_async, stream)}",
+    )
+    lines = _layout.lines(signature, "", ":", width)
+    lines += _layout.docstring(query.doc, "    ")
+    lines += _body(module, query, is_async and not stream, stream)
+    return lines
+
+
+def _arguments(module: Module, query: QueryDef, is_async: bool) -> list[str | _layout.Group]:
+    args: list[str | _layout.Group] = ["conn: AsyncDBTX" if is_async else "conn: DBTX"]
+    if query.cmd == ":copyfrom":
+        assert query.params_struct is not None
+        module.imports.add("collections.abc", "Iterable")
+        return [*args, f"rows: Iterable[{query.params_struct.class_name}]"]
+    if query.params_struct is not None:
+        return [*args, f"params: {query.params_struct.class_name}"]
+    if query.params:
+        args.append("*")
+    for param in query.params:
+        module.imports.update(param.type.imports)
+        args.append(f"{param.name}: {module.annotation(param.type.annotation)}")
+    return args
+
+
+def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> str:
+    if query.cmd in (":execrows", ":copyfrom"):
+        return "int"
+    if query.cmd == ":execresult":
+        module.imports.add("codex_db.dbtx", "ExecResult")
+        return "ExecResult"
+    if query.result is None:
+        return "None"
+    module.imports.update(query.result.imports)
+    row = module.annotation(query.result.annotation)
+    if stream:
+        module.imports.add("collections.abc", "AsyncGenerator" if is_async else "Generator")
+        return f"AsyncGenerator[{row}, None]" if is_async else f"Generator[{row}, None, None]"
+    if query.cmd == ":many":
+        return f"list[{row}]"
+    return row if row.endswith(" | None") or row == "Any" else f"{row} | None"
+
+
+def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[str]:
+    width = module.options.line_length
+    aw = "await " if awaited else ""
+    if query.cmd == ":copyfrom":
+        assert query.params_struct is not None
+        if any(p.type.json for p in query.params):
+            cells = f"map({query.params_struct.class_name}.copy_row, rows)"
+        else:
+            cells = "map(msgspec.structs.astuple, rows)"
+            module.imports.add("msgspec")
+        call = _layout.Group(f"return {aw}conn.copy_rows(", [query.const, cells], ")")
+        return _layout.lines(call, "    ", "", width)
+    values: list[str | _layout.Group] = [
+        _value(module, p, "params." if query.params_struct else "") for p in query.params
+    ]
+    args: list[str | _layout.Group] = [query.const, _layout.Group("(", values, ")", one_tuple=True)]
+    method, keyword = _method(module, query, stream)
+    if query.result is not None:
+        make = module.annotation(query.result.make)
+        if make == "scalar":
+            module.imports.add("codex_db.dbtx", "scalar")
+        args.append(make)
+    call = _layout.Group(f"{keyword}{'' if stream else aw}conn.{method}(", args, ")")
+    return _layout.lines(call, "    ", "", width)
+
+
+def _method(module: Module, query: QueryDef, stream: bool) -> tuple[str, str]:
+    if stream:
+        return "stream", "return "
+    methods = {
+        ":one": ("fetch_one", "return "),
+        ":many": ("fetch_all", "return "),
+        ":exec": ("execute", ""),
+        ":execrows": ("execute", "return "),
+        ":execresult": ("execute_result", "return "),
+    }
+    return methods[query.cmd]
+
+
+def _value(module: Module, param: Param, owner: str) -> str:
+    if not param.type.json:
+        return owner + param.name
+    module_name, wrapper = _WRAPPERS[(param.type.json, param.nullable)]
+    module.imports.add(module_name, wrapper)
+    return f"{wrapper}({owner}{param.name})"

@@ -1,0 +1,293 @@
+"""The connection protocol generated query functions run on, and its psycopg adapters.
+
+Generated code calls a handful of methods on its first argument (`DBTX` or
+`AsyncDBTX`): ``users.get_user(db, id=...)`` works with anything implementing them.
+`Conn` / `AsyncConn` implement them on a raw psycopg connection and are the hot
+path: get one with ``Conn.of(connection)`` (cached on the connection), whether the
+connection is in autocommit mode or inside a transaction.
+
+Each adapter holds one `psycopg.RawCursor` (sqlc's ``$1`` placeholders need no
+rewriting), fetches plain tuples and builds rows with ``make(*cells)``. Preparation
+is left to the connection's ``prepare_threshold`` (set it to None behind PgBouncer
+in transaction mode). psycopg errors propagate unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+)
+from itertools import starmap
+from typing import Any, LiteralString, Protocol, TypeAlias, TypeVar
+
+import msgspec
+import psycopg
+from psycopg import AsyncRawCursor, RawCursor
+from psycopg.rows import TupleRow, tuple_row
+from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
+
+__all__ = [
+    "DBTX",
+    "AsyncConn",
+    "AsyncDBTX",
+    "Cidr",
+    "Conn",
+    "ExecResult",
+    "Inet",
+    "Params",
+    "configure",
+    "embed",
+    "maybe_json",
+    "maybe_jsonb",
+    "reset",
+    "scalar",
+]
+
+T = TypeVar("T")
+
+Params: TypeAlias = Sequence[Any]
+"""Positional values for the query's ``$1``, ``$2``..."""
+
+Inet: TypeAlias = IPv4Address | IPv6Address | IPv4Interface | IPv6Interface
+"""What psycopg returns for ``inet``: an address, or an interface when there is a prefix."""
+
+Cidr: TypeAlias = IPv4Network | IPv6Network
+"""What psycopg returns for ``cidr``."""
+
+
+class ExecResult(msgspec.Struct, frozen=True, gc=False):
+    """The outcome of an ``:execresult`` query: affected rows and the command tag."""
+
+    rowcount: int
+    status: str | None
+
+
+class DBTX(Protocol):
+    """What sync generated functions need from their connection argument."""
+
+    def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
+        """The first row built with ``make(*cells)``, or None when there is none."""
+        ...
+
+    def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
+        """Every row, built with ``make(*cells)``."""
+        ...
+
+    def stream(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> Generator[T, None, None]:
+        """Rows as they arrive; exhaust or ``close()`` the generator before the next query."""
+        ...
+
+    def execute(self, query: LiteralString, params: Params) -> int:
+        """Run a statement; return the number of rows affected."""
+        ...
+
+    def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
+        """Run a statement; return the row count and the command tag."""
+        ...
+
+    def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
+        """``COPY ... FROM STDIN`` the rows; return the number of rows copied."""
+        ...
+
+
+class AsyncDBTX(Protocol):
+    """What async generated functions need from their connection argument."""
+
+    async def fetch_one(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> T | None:
+        """The first row built with ``make(*cells)``, or None when there is none."""
+        ...
+
+    async def fetch_all(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> list[T]:
+        """Every row, built with ``make(*cells)``."""
+        ...
+
+    def stream(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> AsyncGenerator[T, None]:
+        """Rows as they arrive; exhaust or ``close()`` the generator before the next query."""
+        ...
+
+    async def execute(self, query: LiteralString, params: Params) -> int:
+        """Run a statement; return the number of rows affected."""
+        ...
+
+    async def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
+        """Run a statement; return the row count and the command tag."""
+        ...
+
+    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
+        """``COPY ... FROM STDIN`` the rows; return the number of rows copied."""
+        ...
+
+
+_ATTRIBUTE = "_codex_db_dbtx"
+
+
+class Conn:
+    """`DBTX` on a sync psycopg connection. Get it with `Conn.of` rather than building one.
+
+    Like the connection, it is not meant for concurrent use by several threads.
+    """
+
+    __slots__ = ("_cursor", "connection")
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self._cursor: RawCursor[TupleRow] = RawCursor(connection, row_factory=tuple_row)
+
+    @classmethod
+    def of(cls, connection: psycopg.Connection[Any]) -> Conn:
+        """The adapter of *connection*, created on first use and cached on it."""
+        adapter: Conn | None = getattr(connection, _ATTRIBUTE, None)
+        if adapter is None:
+            adapter = cls(connection)
+            setattr(connection, _ATTRIBUTE, adapter)
+        return adapter
+
+    def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
+        """The first row built with ``make(*cells)``, or None when there is none."""
+        row = self._cursor.execute(query, params).fetchone()
+        return None if row is None else make(*row)
+
+    def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
+        """Every row, built with ``make(*cells)``."""
+        return list(starmap(make, self._cursor.execute(query, params).fetchall()))
+
+    def stream(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> Generator[T, None, None]:
+        """Rows as the server sends them (single-row mode), on a cursor of their own."""
+        with RawCursor(self.connection, row_factory=tuple_row) as cursor:
+            for row in cursor.stream(query, params):
+                yield make(*row)
+
+    def execute(self, query: LiteralString, params: Params) -> int:
+        """Run a statement; return the number of rows affected."""
+        return self._cursor.execute(query, params).rowcount
+
+    def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
+        """Run a statement; return the row count and the command tag."""
+        cursor = self._cursor.execute(query, params)
+        return ExecResult(cursor.rowcount, cursor.statusmessage)
+
+    def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
+        """``COPY ... FROM STDIN`` the rows (text format); return the number copied."""
+        with self._cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return self._cursor.rowcount
+
+
+class AsyncConn:
+    """`AsyncDBTX` on an async psycopg connection. Get it with `AsyncConn.of`."""
+
+    __slots__ = ("_cursor", "connection")
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        self.connection = connection
+        self._cursor: AsyncRawCursor[TupleRow] = AsyncRawCursor(connection, row_factory=tuple_row)
+
+    @classmethod
+    def of(cls, connection: psycopg.AsyncConnection[Any]) -> AsyncConn:
+        """The adapter of *connection*, created on first use and cached on it."""
+        adapter: AsyncConn | None = getattr(connection, _ATTRIBUTE, None)
+        if adapter is None:
+            adapter = cls(connection)
+            setattr(connection, _ATTRIBUTE, adapter)
+        return adapter
+
+    async def fetch_one(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> T | None:
+        """The first row built with ``make(*cells)``, or None when there is none."""
+        row = await (await self._cursor.execute(query, params)).fetchone()
+        return None if row is None else make(*row)
+
+    async def fetch_all(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> list[T]:
+        """Every row, built with ``make(*cells)``."""
+        cursor = await self._cursor.execute(query, params)
+        return list(starmap(make, await cursor.fetchall()))
+
+    async def stream(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> AsyncGenerator[T, None]:
+        """Rows as the server sends them (single-row mode), on a cursor of their own."""
+        async with AsyncRawCursor(self.connection, row_factory=tuple_row) as cursor:
+            async for row in cursor.stream(query, params):
+                yield make(*row)
+
+    async def execute(self, query: LiteralString, params: Params) -> int:
+        """Run a statement; return the number of rows affected."""
+        return (await self._cursor.execute(query, params)).rowcount
+
+    async def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
+        """Run a statement; return the row count and the command tag."""
+        cursor = await self._cursor.execute(query, params)
+        return ExecResult(cursor.rowcount, cursor.statusmessage)
+
+    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
+        """``COPY ... FROM STDIN`` the rows (text format); return the number copied."""
+        async with self._cursor.copy(statement) as copy:
+            for row in rows:
+                await copy.write_row(row)
+        return self._cursor.rowcount
+
+
+def reset(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
+    """Drop the adapter cached on *connection*; call it after changing its adapters.
+
+    The adapter's cursor copies the connection's type adapters when it is created, so
+    loaders registered later (enums, JSON) would not be seen by it. `configure` and the
+    generated ``register_types`` call this for you.
+    """
+    if getattr(connection, _ATTRIBUTE, None) is not None:
+        setattr(connection, _ATTRIBUTE, None)
+
+
+def configure(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
+    """Use msgspec for json/jsonb on *connection*: decoding results and encoding parameters.
+
+    msgspec's decoder is several times faster than the stdlib's, and its encoder
+    also accepts Structs. Call it once per connection (e.g. in the pool's
+    ``configure`` callback), together with the generated ``models.register_types``.
+    """
+    set_json_loads(msgspec.json.decode, connection)
+    set_json_dumps(msgspec.json.encode, connection)
+    reset(connection)
+
+
+def scalar(value: Any, /) -> Any:
+    """Row maker for one-column results: the cell itself."""
+    return value
+
+
+def embed(make: Callable[..., T], cells: Sequence[Any]) -> T | None:
+    """Build an embedded row from its cells, or None when they are all NULL (outer joins)."""
+    for cell in cells:
+        if cell is not None:
+            return make(*cells)
+    return None
+
+
+def maybe_jsonb(value: Any) -> Jsonb | None:
+    """Wrap a value for a nullable jsonb parameter: None stays SQL NULL."""
+    return None if value is None else Jsonb(value)
+
+
+def maybe_json(value: Any) -> Json | None:
+    """Wrap a value for a nullable json parameter: None stays SQL NULL."""
+    return None if value is None else Json(value)

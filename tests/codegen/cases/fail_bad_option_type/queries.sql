@@ -1,0 +1,2 @@
+-- name: GetItem :one
+SELECT * FROM items WHERE id = $1;

@@ -1,0 +1,2 @@
+-- name: GetItems :many
+SELECT * FROM items WHERE id = ANY(sqlc.slice(ids));

@@ -1,0 +1,2 @@
+-- name: GetEmail :one
+SELECT email FROM items WHERE id = $1;

@@ -1,0 +1,2 @@
+-- name: GetItem :one
+SELECT id, colour FROM items WHERE id = $1;

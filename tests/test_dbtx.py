@@ -1,0 +1,203 @@
+"""The DBTX adapters on a real PostgreSQL: caching, the shared cursor, errors, COPY, streaming."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msgspec
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from codex_db import dbtx
+
+SCHEMA = """
+CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, doc jsonb);
+INSERT INTO items SELECT g, 'item ' || g, NULL FROM generate_series(1, 50) g;
+"""
+
+
+class Item(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    doc: Any
+
+
+class Doc(msgspec.Struct, frozen=True):
+    title: str
+
+
+@pytest.fixture
+def url(fresh_database: Callable[..., str]) -> str:
+    return fresh_database(SCHEMA)
+
+
+@pytest.fixture(params=["autocommit", "transaction"])
+def conn(request: pytest.FixtureRequest, url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection in autocommit mode, or inside a transaction rolled back at the end."""
+    with psycopg.connect(url, autocommit=request.param == "autocommit") as connection:
+        dbtx.configure(connection)
+        yield connection
+
+
+def test_of_caches_one_adapter_per_connection(conn: psycopg.Connection[Any], url: str) -> None:
+    """Conn.of returns the same adapter (and cursor) for a connection, another for another."""
+    adapter = dbtx.Conn.of(conn)
+    assert dbtx.Conn.of(conn) is adapter
+    with psycopg.connect(url) as other:
+        assert dbtx.Conn.of(other) is not adapter
+    as_protocol: dbtx.DBTX = adapter  # mypy checks that Conn implements DBTX
+    assert as_protocol is adapter
+
+
+def test_fetch_one_and_all(conn: psycopg.Connection[Any]) -> None:
+    """Rows are built with make(*cells); a missing row is None; $N placeholders work."""
+    db = dbtx.Conn.of(conn)
+    assert db.fetch_one("SELECT id, name, doc FROM items WHERE id = $1", (3,), Item) == Item(
+        3, "item 3", None
+    )
+    assert db.fetch_one("SELECT id, name, doc FROM items WHERE id = $1", (999,), Item) is None
+    names = db.fetch_all("SELECT name FROM items WHERE id <= $1 ORDER BY id", (2,), dbtx.scalar)
+    assert names == ["item 1", "item 2"]
+    assert db.fetch_all("SELECT name FROM items WHERE false", (), dbtx.scalar) == []
+    assert db.fetch_one("SELECT '50%' || $1::text", ("!",), dbtx.scalar) == "50%!"
+
+
+def test_unconsumed_result_does_not_leak(conn: psycopg.Connection[Any]) -> None:
+    """fetch_one leaves rows unread; the next call on the shared cursor is unaffected."""
+    db = dbtx.Conn.of(conn)
+    assert db.fetch_one("SELECT id FROM items ORDER BY id", (), dbtx.scalar) == 1
+    assert db.fetch_all("SELECT id FROM items WHERE id > $1 ORDER BY id", (48,), dbtx.scalar) == [
+        49,
+        50,
+    ]
+
+
+def test_execute_and_execute_result(conn: psycopg.Connection[Any]) -> None:
+    """execute returns the row count; execute_result also the command tag."""
+    db = dbtx.Conn.of(conn)
+    assert db.execute("UPDATE items SET name = name || '!' WHERE id <= $1", (5,)) == 5
+    result = db.execute_result("DELETE FROM items WHERE id > $1", (45,))
+    assert result == dbtx.ExecResult(5, "DELETE 5")
+
+
+def test_copy_rows(conn: psycopg.Connection[Any]) -> None:
+    """COPY FROM STDIN writes rows (json wrapped) and returns their count."""
+    db = dbtx.Conn.of(conn)
+    rows = [(100, "copied", Jsonb({"a": 1})), (101, 'quote " tab\t', None)]
+    assert db.copy_rows('COPY "items" ("id", "name", "doc") FROM STDIN', rows) == 2
+    got = db.fetch_all("SELECT id, name, doc FROM items WHERE id >= 100 ORDER BY id", (), Item)
+    assert got == [Item(100, "copied", {"a": 1}), Item(101, 'quote " tab\t', None)]
+
+
+def test_stream_and_early_close(conn: psycopg.Connection[Any]) -> None:
+    """stream yields rows lazily; closing it early leaves the connection usable."""
+    db = dbtx.Conn.of(conn)
+    stream = db.stream("SELECT id FROM items ORDER BY id", (), dbtx.scalar)
+    assert [next(stream), next(stream)] == [1, 2]
+    stream.close()
+    assert db.fetch_one("SELECT count(*) FROM items", (), dbtx.scalar) == 50
+    assert sum(db.stream("SELECT id FROM items", (), dbtx.scalar)) == sum(range(1, 51))
+
+
+def test_json_uses_msgspec(conn: psycopg.Connection[Any]) -> None:
+    """configure() decodes json with msgspec and encodes Structs in Jsonb parameters."""
+    db = dbtx.Conn.of(conn)
+    assert db.execute("UPDATE items SET doc = $1 WHERE id = 1", (dbtx.maybe_jsonb(Doc("hi")),)) == 1
+    assert db.execute("UPDATE items SET doc = $1 WHERE id = 2", (dbtx.maybe_jsonb(None),)) == 1
+    assert db.fetch_one("SELECT doc FROM items WHERE id = 1", (), dbtx.scalar) == {"title": "hi"}
+    assert db.fetch_one("SELECT doc IS NULL FROM items WHERE id = 2", (), dbtx.scalar) is True
+    assert db.fetch_one("SELECT $1::json", (dbtx.maybe_json([1, 2]),), dbtx.scalar) == [1, 2]
+
+
+def test_errors_propagate_unchanged_in_transaction(url: str) -> None:
+    """A failed statement raises psycopg's own error; the adapter works after rollback."""
+    with psycopg.connect(url) as conn:
+        db = dbtx.Conn.of(conn)
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            db.fetch_one("SELECT * FROM nope", (), dbtx.scalar)
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+            db.execute("SELECT 1", ())
+        conn.rollback()
+        assert db.fetch_one("SELECT 1", (), dbtx.scalar) == 1
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            db.execute("INSERT INTO items (id, name) VALUES ($1, $2)", (1, "dup"))
+        conn.rollback()
+        assert dbtx.Conn.of(conn) is db
+
+
+def test_errors_in_autocommit_leave_the_adapter_usable(url: str) -> None:
+    """In autocommit mode the next statement after an error just works."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        db = dbtx.Conn.of(conn)
+        with pytest.raises(psycopg.errors.SyntaxError):
+            db.execute("SELEC 1", ())
+        assert db.fetch_one("SELECT 2", (), dbtx.scalar) == 2
+
+
+@pytest.mark.parametrize(("threshold", "prepared"), [(0, True), (None, False)])
+def test_preparation_follows_prepare_threshold(
+    url: str, threshold: int | None, prepared: bool
+) -> None:
+    """The connection's prepare_threshold decides; None (PgBouncer) never prepares."""
+    with psycopg.connect(url, autocommit=True, prepare_threshold=threshold) as conn:
+        db = dbtx.Conn.of(conn)
+        db.fetch_one("SELECT name FROM items WHERE id = $1", (1,), dbtx.scalar)
+        count = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        assert count is not None and (count[0] > 0) is prepared
+
+
+def test_adapters_registered_later_are_seen_after_reset(url: str) -> None:
+    """The held cursor snapshots loaders; configure()/reset() make a fresh adapter see new ones."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        db = dbtx.Conn.of(conn)
+        assert db.fetch_one("SELECT '{\"a\": 1}'::jsonb", (), dbtx.scalar) == {"a": 1}
+        dbtx.configure(conn)
+        fresh = dbtx.Conn.of(conn)
+        assert fresh is not db
+        assert dbtx.Conn.of(conn) is fresh
+        dbtx.reset(conn)
+        dbtx.reset(conn)
+        assert dbtx.Conn.of(conn) is not fresh
+
+
+def test_embed_helper() -> None:
+    """embed() builds the row unless every cell is NULL."""
+    assert dbtx.embed(Item, (1, "a", None)) == Item(1, "a", None)
+    assert dbtx.embed(Item, (None, None, None)) is None
+
+
+async def _async_flow(url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        dbtx.configure(conn)
+        db = dbtx.AsyncConn.of(conn)
+        assert dbtx.AsyncConn.of(conn) is db
+        checked: dbtx.AsyncDBTX = db
+        assert await checked.fetch_one(
+            "SELECT id, name, doc FROM items WHERE id = $1", (1,), Item
+        ) == Item(1, "item 1", None)
+        assert await db.fetch_all(
+            "SELECT id FROM items WHERE id < $1 ORDER BY id", (3,), dbtx.scalar
+        ) == [1, 2]
+        assert await db.execute("UPDATE items SET name = 'x' WHERE id < $1", (3,)) == 2
+        assert await db.execute_result("DELETE FROM items WHERE id = 1", ()) == dbtx.ExecResult(
+            1, "DELETE 1"
+        )
+        assert await db.copy_rows("COPY items (id, name) FROM STDIN", [(200, "a"), (201, "b")]) == 2
+        assert [
+            i
+            async for i in db.stream(
+                "SELECT id FROM items WHERE id >= $1 ORDER BY id", (200,), dbtx.scalar
+            )
+        ] == [200, 201]
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            await db.fetch_one("SELECT nope FROM items", (), dbtx.scalar)
+        await conn.rollback()
+        assert await db.fetch_one("SELECT count(*) FROM items", (), dbtx.scalar) == 50
+
+
+def test_async_adapter(url: str) -> None:
+    """AsyncConn implements the same protocol on an AsyncConnection."""
+    asyncio.run(_async_flow(url))
