@@ -1,7 +1,86 @@
-"""codex-db: the Codex platform's PostgreSQL schema, migrations and typed queries."""
+"""codex-db: the Codex platform's PostgreSQL schema, migrations and typed queries.
+
+The clients are ``db_http`` (autocommit; ``db`` is an alias) and ``db_ws``
+(transactions), configured from the environment on first use; ``sql`` is
+`psycopg.sql`, for composing ad-hoc statements safely.
+"""
 
 from __future__ import annotations
 
+from psycopg import sql
+
+from codex_db import triggers
+from codex_db.client import (
+    Database,
+    DatabaseWs,
+    close_db_pool,
+    db,
+    db_http,
+    db_ws,
+    test_db_connection,
+)
+from codex_db.config import DBMethod, Pooler, Settings
+from codex_db.errors import (
+    CodexDBError,
+    ConfigError,
+    DatabaseConnectionError,
+    MigrationError,
+    PoolExhaustedError,
+    ServerError,
+    TransactionNotSupportedError,
+    get_constraint_name,
+    get_error_detail,
+    is_check_violation,
+    is_foreign_key_violation,
+    is_not_null_violation,
+    is_unique_violation,
+)
+from codex_db.transaction import IsolationLevel, Rollback, Transaction
+from codex_db.triggers import (
+    DATABASE_TRIGGERS,
+    TriggerMetadata,
+    UnknownTriggerError,
+    get_all_trigger_names,
+    get_trigger_metadata,
+    get_triggers_for_table,
+)
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DATABASE_TRIGGERS",
+    "CodexDBError",
+    "ConfigError",
+    "DBMethod",
+    "Database",
+    "DatabaseConnectionError",
+    "DatabaseWs",
+    "IsolationLevel",
+    "MigrationError",
+    "PoolExhaustedError",
+    "Pooler",
+    "Rollback",
+    "ServerError",
+    "Settings",
+    "Transaction",
+    "TransactionNotSupportedError",
+    "TriggerMetadata",
+    "UnknownTriggerError",
+    "__version__",
+    "close_db_pool",
+    "db",
+    "db_http",
+    "db_ws",
+    "get_all_trigger_names",
+    "get_constraint_name",
+    "get_error_detail",
+    "get_trigger_metadata",
+    "get_triggers_for_table",
+    "is_check_violation",
+    "is_foreign_key_violation",
+    "is_not_null_violation",
+    "is_unique_violation",
+    "sql",
+    "test_db_connection",
+    "triggers",
+]

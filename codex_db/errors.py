@@ -8,14 +8,32 @@ subclasses the matching psycopg class.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import psycopg
+import psycopg_pool
 
 __all__ = [
     "CodexDBError",
     "ConfigError",
+    "DatabaseConnectionError",
     "MigrationError",
+    "PoolExhaustedError",
     "ServerError",
+    "TransactionNotSupportedError",
+    "find_database_error",
+    "get_constraint_name",
+    "get_error_detail",
+    "is_check_violation",
+    "is_foreign_key_violation",
+    "is_not_null_violation",
+    "is_unique_violation",
 ]
+
+_UNIQUE_VIOLATION = "23505"
+_FOREIGN_KEY_VIOLATION = "23503"
+_NOT_NULL_VIOLATION = "23502"
+_CHECK_VIOLATION = "23514"
 
 
 class CodexDBError(Exception):
@@ -43,3 +61,87 @@ class MigrationError(CodexDBError):
     """Migrations could not be read, applied or rolled back."""
 
     __module__ = "codex_db"
+
+
+class DatabaseConnectionError(CodexDBError, psycopg.OperationalError):
+    """The configured database could not be reached (see `codex_db.test_db_connection()`).
+
+    The message carries the redacted URL and the environment variable to check.
+    """
+
+    __module__ = "codex_db"
+
+
+class TransactionNotSupportedError(CodexDBError, psycopg.NotSupportedError):
+    """``transaction()`` was called on the autocommit client: use ``db_ws.transaction()``."""
+
+    __module__ = "codex_db"
+
+
+class PoolExhaustedError(CodexDBError, psycopg_pool.PoolTimeout):
+    """No pooled connection became free in time.
+
+    The message says how many connections are in use, the maximum and the
+    timeout. Raise ``max_size`` or ``pool_timeout`` in `codex_db.Settings`, or
+    hold connections (transactions) for less time.
+    """
+
+    __module__ = "codex_db"
+
+
+def find_database_error(error: object) -> psycopg.Error | None:
+    """The first psycopg error with a SQLSTATE in *error* and its causes, else ``None``.
+
+    Follows ``__cause__`` and ``__context__``, so it finds the database error
+    inside an application exception raised ``from`` it (or while handling it).
+    """
+    for exc in _chain(error):
+        if isinstance(exc, psycopg.Error) and exc.sqlstate:
+            return exc
+    return None
+
+
+def is_unique_violation(error: object) -> bool:
+    """Whether *error* is (or wraps) a unique violation (SQLSTATE 23505): a duplicate key."""
+    return _sqlstate(error) == _UNIQUE_VIOLATION
+
+
+def is_foreign_key_violation(error: object) -> bool:
+    """Whether *error* is (or wraps) a foreign key violation (23503): a referenced row is absent."""
+    return _sqlstate(error) == _FOREIGN_KEY_VIOLATION
+
+
+def is_not_null_violation(error: object) -> bool:
+    """Whether *error* is (or wraps) a not-null violation (23502): a required value is missing."""
+    return _sqlstate(error) == _NOT_NULL_VIOLATION
+
+
+def is_check_violation(error: object) -> bool:
+    """Whether *error* is (or wraps) a check violation (23514): a value outside its allowed set."""
+    return _sqlstate(error) == _CHECK_VIOLATION
+
+
+def get_constraint_name(error: object) -> str | None:
+    """The name of the violated constraint (e.g. ``users_email_unique``), else ``None``."""
+    found = find_database_error(error)
+    return found.diag.constraint_name if found else None
+
+
+def get_error_detail(error: object) -> str | None:
+    """PostgreSQL's DETAIL line (e.g. ``Key (email)=(a@b.c) already exists.``), else ``None``."""
+    found = find_database_error(error)
+    return found.diag.message_detail if found else None
+
+
+def _sqlstate(error: object) -> str | None:
+    found = find_database_error(error)
+    return found.sqlstate if found else None
+
+
+def _chain(error: object) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    exc = error if isinstance(error, BaseException) else None
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__

@@ -15,6 +15,15 @@ Fixtures:
 - ``migrated_url``: URL of one migrated database shared by the session.
 - ``conn``: a connection to ``migrated_url`` inside a transaction rolled back after
   the test, so nothing a test writes is seen by the next.
+- ``isolated_db``: a `codex_db.DatabaseWs` on one connection to ``migrated_url`` inside
+  a transaction rolled back after the test; while it runs, ``codex_db.db_http``,
+  ``db_ws`` and ``db`` use that connection too, so code under test needs no
+  parameter. Its ``transaction()`` blocks become savepoints, and each autocommit
+  call runs in a savepoint of its own (a failed statement does not abort the test's
+  transaction).
+- ``dbtx``: parametrised over both client modes: the autocommit client of
+  ``isolated_db`` (``[autocommit]``) and a ``tx`` of ``isolated_db.transaction()``
+  (``[transaction]``); pass it as the first argument of generated query functions.
 """
 
 from __future__ import annotations
@@ -30,12 +39,18 @@ from psycopg import sql
 
 from codex_db import migrate
 from codex_db._dsn import redact, with_dbname
+from codex_db._pool import PinnedEngine, configure_connection
+from codex_db.client import Database, DatabaseWs, _route_default_clients
+from codex_db.config import Settings
 from codex_db.server import EmbeddedServer, start_embedded
+from codex_db.transaction import Rollback, Transaction
 
 __all__ = [
     "TestServer",
     "conn",
+    "dbtx",
     "fresh_database",
+    "isolated_db",
     "migrated_database",
     "migrated_template",
     "migrated_url",
@@ -157,3 +172,32 @@ def conn(migrated_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
             yield connection
         finally:
             connection.rollback()
+
+
+@pytest.fixture
+def isolated_db(migrated_url: str) -> Iterator[DatabaseWs]:
+    """A `DatabaseWs` in a transaction rolled back after the test; the default clients follow it."""
+    settings = Settings.from_url(migrated_url, pooler=os.environ.get("DATABASE_POOLER") or None)
+    with (
+        psycopg.connect(
+            migrated_url, autocommit=True, prepare_threshold=settings.prepare_threshold
+        ) as connection,
+        connection.transaction(force_rollback=True),
+    ):
+        configure_connection(connection)
+        engine = PinnedEngine(connection)
+        with _route_default_clients(engine):
+            yield DatabaseWs(engine=engine)
+
+
+@pytest.fixture(params=["autocommit", "transaction"])
+def dbtx(
+    request: pytest.FixtureRequest, isolated_db: DatabaseWs
+) -> Iterator[Database | Transaction]:
+    """What generated functions take, in each client mode, rolled back after the test."""
+    if request.param == "autocommit":
+        yield isolated_db.as_http()
+        return
+    with isolated_db.transaction() as tx:
+        yield tx
+        raise Rollback(tx)  # also when the test left the savepoint failed on purpose

@@ -1,0 +1,315 @@
+"""Connection settings: which database to use and how to talk to it.
+
+`Settings.from_env()` reads the environment variables of the reference README
+(``DB_METHOD``, ``DATABASE_URL``, ``DATABASE_URL_LOCAL_PROXY``, ``NODE_ENV`` or
+``APP_ENV``, plus ``DATABASE_POOLER``); `Settings.from_url()` and
+`Settings.embedded()` build settings without the environment. The package never
+reads ``.env`` files. Resolving settings does no I/O: nothing connects until a
+client runs its first statement.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote
+
+import msgspec
+from psycopg.conninfo import conninfo_to_dict
+
+from codex_db._dsn import redact, to_url
+from codex_db.errors import ConfigError
+
+__all__ = [
+    "DIRECT_PREPARE_THRESHOLD",
+    "DBMethod",
+    "Pooler",
+    "Settings",
+]
+
+#: psycopg's ``prepare_threshold`` on a direct connection: a statement is
+#: prepared server-side the second time a connection runs it. Generated queries
+#: run again and again, so they are prepared almost at once; one-off ad-hoc
+#: statements never pay the extra round trip of a PREPARE.
+DIRECT_PREPARE_THRESHOLD = 1
+
+_TLS_METHODS = frozenset({"NEON_BRANCH", "PRODUCTION"})
+_LOCAL_METHODS = frozenset({"LOCAL_PROXY", "EMBEDDED"})
+_WEAK_SSLMODES = frozenset({"disable", "allow", "prefer"})
+
+
+class DBMethod(StrEnum):
+    """The connection strategy, chosen with ``DB_METHOD``."""
+
+    LOCAL_PROXY = "LOCAL_PROXY"
+    """Local development server (e.g. Docker Compose); URL in ``DATABASE_URL_LOCAL_PROXY``."""
+    NEON_BRANCH = "NEON_BRANCH"
+    """Ephemeral branch database (CI); URL in ``DATABASE_URL``; TLS required."""
+    PRODUCTION = "PRODUCTION"
+    """The production database; URL in ``DATABASE_URL``; TLS required."""
+    EMBEDDED = "EMBEDDED"
+    """The private PostgreSQL of the ``embedded`` extra; no URL."""
+    URL = "URL"
+    """``DB_METHOD`` unset and ``DATABASE_URL`` set: that URL, as given."""
+
+
+class Pooler(StrEnum):
+    """What sits between the client and PostgreSQL, chosen with ``DATABASE_POOLER``."""
+
+    NONE = "none"
+    """A direct connection (or a session-mode pooler): prepared statements are safe."""
+    TRANSACTION = "transaction"
+    """A transaction-mode pooler (PgBouncer, Neon's ``-pooler`` host): no prepared statements."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """The resolved settings of one database.
+
+    Build them with `from_env()`, `from_url()` or `embedded()`, which fill in
+    the derived values (TLS, pooler, prepare threshold); the constructor takes
+    every value as given and only checks that they fit together.
+    """
+
+    method: DBMethod
+    url: str | None = None
+    """The libpq URL; ``None`` for the embedded server, whose URL is known once it runs."""
+    environment: str = "development"
+    pooler: Pooler = Pooler.NONE
+    prepare_threshold: int | None = DIRECT_PREPARE_THRESHOLD
+    """psycopg's ``prepare_threshold``: ``None`` disables server-side prepared statements."""
+    min_size: int = 1
+    max_size: int = 10
+    pool_timeout: float = 30.0
+    """Seconds a call waits for a free pooled connection before `PoolExhaustedError`."""
+    data_dir: Path | None = None
+    """The embedded server's data directory (``None``: `codex_db.server.default_data_dir()`)."""
+    auto_migrate: bool = True
+    """Apply pending migrations when the embedded server is first used."""
+    application_name: str = "codex-db"
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={_display(name, getattr(self, name))}" for name in self.__struct_fields__
+        )
+        return f"Settings({fields})"
+
+    __str__ = __repr__
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password replaced by ``***``: safe for logs and messages."""
+        return redact(self.url) if self.url else f"embedded PostgreSQL ({self.method})"
+
+    @property
+    def is_production(self) -> bool:
+        """Whether ``NODE_ENV``/``APP_ENV`` (or *environment*) says production."""
+        return self.environment.lower() == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment (or *environ*), as the reference README describes.
+
+        Use it for the process's main database; `codex_db.db_http` and
+        `codex_db.db_ws` call it on first use.
+
+        Raises:
+            ConfigError: naming the variable to set or fix.
+        """
+        env = _Env(os.environ if environ is None else environ)
+        environment = env.environment()
+        method = env.method()
+        if method is DBMethod.EMBEDDED:
+            return cls.embedded(environment=environment)
+        url_var = "DATABASE_URL_LOCAL_PROXY" if method is DBMethod.LOCAL_PROXY else "DATABASE_URL"
+        url = env.get(url_var)
+        if url is None:
+            raise ConfigError(f"DB_METHOD={method} needs {url_var}: set it to a postgresql:// URL")
+        return cls.from_url(
+            url, method=method, environment=environment, pooler=env.pooler(), source=url_var
+        )
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        method: DBMethod | str = DBMethod.URL,
+        environment: str = "development",
+        pooler: Pooler | str | None = None,
+        prepare_threshold: int | Literal["auto"] | None = "auto",
+        source: str = "url",
+        **options: Any,
+    ) -> Settings:
+        """Settings for the database at *url*, for services that hold several databases.
+
+        *pooler* ``None`` detects Neon's pooled endpoint from a ``-pooler`` host
+        name. *prepare_threshold* ``"auto"`` is ``None`` behind a transaction
+        pooler and `DIRECT_PREPARE_THRESHOLD` otherwise. *options* are the other
+        `Settings` fields (``max_size``, ``pool_timeout``...). *source* names
+        where the URL came from, for error messages.
+        """
+        method = _method(str(method), source="method")
+        params = _parse_url(url, source)
+        if method in _TLS_METHODS:
+            params = _require_tls(params, method, source)
+        resolved = _pooler(pooler, params, source)
+        if prepare_threshold == "auto":
+            prepare_threshold = None if resolved is Pooler.TRANSACTION else DIRECT_PREPARE_THRESHOLD
+        return cls(
+            method=method,
+            url=to_url(_join(params)),
+            environment=environment,
+            pooler=resolved,
+            prepare_threshold=prepare_threshold,
+            **options,
+        )
+
+    @classmethod
+    def embedded(
+        cls, data_dir: Path | None = None, *, environment: str = "development", **options: Any
+    ) -> Settings:
+        """Settings for the embedded server (``pip install 'codex-db[embedded]'``).
+
+        Its data lives in *data_dir*, by default `codex_db.server.default_data_dir()`
+        (``$CODEX_DB_DATA_DIR`` or ``./.codex-db/pgdata``), and survives restarts.
+        """
+        return cls(
+            method=DBMethod.EMBEDDED,
+            environment=environment,
+            data_dir=data_dir,
+            **options,
+        )
+
+
+class _Env:
+    """Typed access to the environment variables; empty values count as unset."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def environment(self) -> str:
+        node_env, app_env = self.get("NODE_ENV"), self.get("APP_ENV")
+        if node_env and app_env and node_env.lower() != app_env.lower():
+            raise ConfigError(
+                f"NODE_ENV={node_env} and APP_ENV={app_env} disagree: set only one of them"
+            )
+        return (app_env or node_env or "development").lower()
+
+    def method(self) -> DBMethod:
+        name = self.get("DB_METHOD")
+        if name is None:
+            return DBMethod.URL if self.get("DATABASE_URL") else DBMethod.EMBEDDED
+        return _method(name, source="DB_METHOD")
+
+    def pooler(self) -> Pooler | None:
+        value = self.get("DATABASE_POOLER")
+        return None if value is None else _pooler_value(value, "DATABASE_POOLER")
+
+
+def _method(name: str, *, source: str) -> DBMethod:
+    value = name.strip().upper()
+    valid = [m.value for m in DBMethod if m is not DBMethod.URL]
+    if value not in valid and not (source == "method" and value == DBMethod.URL):
+        raise ConfigError(f"unknown {source}={name!r}: expected one of {' | '.join(valid)}")
+    return DBMethod(value)
+
+
+def _pooler_value(value: str, source: str) -> Pooler:
+    try:
+        return Pooler(value.strip().lower())
+    except ValueError:
+        valid = " | ".join(p.value for p in Pooler)
+        raise ConfigError(f"unknown {source}={value!r}: expected one of {valid}") from None
+
+
+def _pooler(pooler: Pooler | str | None, params: dict[str, str], source: str) -> Pooler:
+    if pooler is not None:
+        return _pooler_value(str(pooler), "DATABASE_POOLER")
+    hosts = params.get("host", "").split(",")
+    return Pooler.TRANSACTION if any("-pooler" in host for host in hosts) else Pooler.NONE
+
+
+def _parse_url(url: str, source: str) -> dict[str, str]:
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(url).items()}
+    except Exception as exc:
+        message = scrub(str(exc).strip(), url)
+        raise ConfigError(f"{source} is not a valid connection string: {message}") from None
+
+
+def _require_tls(params: dict[str, str], method: DBMethod, source: str) -> dict[str, str]:
+    sslmode = params.get("sslmode", "").lower()
+    if sslmode in _WEAK_SSLMODES:
+        raise ConfigError(
+            f"DB_METHOD={method} requires TLS but {source} has sslmode={sslmode}:"
+            " use sslmode=require (or verify-full), or leave it out to get require"
+        )
+    return params if sslmode else {**params, "sslmode": "require"}
+
+
+def _check(settings: Settings) -> None:
+    method = settings.method
+    if settings.is_production and method in _LOCAL_METHODS:
+        env = "NODE_ENV/APP_ENV=production"
+        if method is DBMethod.EMBEDDED:
+            raise ConfigError(
+                f"{env} refuses the embedded database:"
+                " set DB_METHOD=PRODUCTION and DATABASE_URL to the production database"
+            )
+        raise ConfigError(f"{env} refuses DB_METHOD={method}: use DB_METHOD=PRODUCTION")
+    if (settings.url is None) != (method is DBMethod.EMBEDDED):
+        raise ConfigError(
+            f"DB_METHOD={method} {'needs' if settings.url is None else 'takes no'} url"
+        )
+    if method in _TLS_METHODS and settings.url is not None:
+        _require_tls(_parse_url(settings.url, "url"), method, "url")
+    if not 0 < settings.min_size <= settings.max_size:
+        raise ConfigError(
+            f"pool sizes must satisfy 0 < min_size <= max_size,"
+            f" got min_size={settings.min_size} max_size={settings.max_size}"
+        )
+
+
+def _join(params: dict[str, str]) -> str:
+    def quote(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return " ".join(f"{k}={quote(v)}" for k, v in params.items())
+
+
+def _display(name: str, value: object) -> str:
+    if name == "url" and isinstance(value, str):
+        return repr(redact(value))
+    if isinstance(value, StrEnum):
+        return str(value)
+    return repr(str(value) if isinstance(value, Path) else value)
+
+
+_SECRET_PATTERNS = (
+    re.compile(r"://[^:/@?#\s]*:(?P<pw>[^@/?#]*)@"),
+    re.compile(r"[?&]password=(?P<pw>[^&#]*)", re.I),
+    re.compile(r"\bpassword\s*=\s*(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I),
+)
+
+
+def scrub(message: str, url: str) -> str:
+    """*message* without any password found in *url*, even one libpq failed to parse."""
+    message = redact(message)
+    for pattern in _SECRET_PATTERNS:
+        for match in pattern.finditer(url):
+            secret = match["pw"].strip("'")
+            for variant in {secret, unquote(secret)}:
+                if variant:
+                    message = message.replace(variant, "***")
+    return message
