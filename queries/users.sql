@@ -1,25 +1,46 @@
--- name: GetUser :one
--- Fetch a user by id, including soft-deleted ones.
-SELECT * FROM users WHERE id = @id;
-
--- name: GetUserByEmail :one
--- Fetch a live (not soft-deleted) user by email, case-insensitively.
-SELECT * FROM users WHERE lower(email) = lower(@email) AND deleted_at IS NULL;
-
 -- name: CreateUser :one
--- Insert a user; id, name and email are required, the rest have defaults.
+-- Create a user. The email is stored lower-cased, as better-auth does;
+-- generate the id with codex_db.new_id().
 INSERT INTO users (id, name, email, email_verified, image)
-VALUES (@id, @name, @email, @email_verified, @image)
+VALUES (@id, @name, lower(@email), coalesce(sqlc.narg(email_verified)::boolean, false), sqlc.narg(image))
 RETURNING *;
 
--- name: ListUsers :many
--- Live users, newest first, one page at a time.
+-- name: GetUser :one
+-- A user by id; soft-deleted users are not returned.
 SELECT * FROM users
-WHERE deleted_at IS NULL
-ORDER BY created_at DESC, id
-LIMIT @max_rows OFFSET @skip_rows;
+WHERE id = @id AND deleted_at IS NULL;
+
+-- name: GetUserByEmail :one
+-- A user by email, ignoring case; soft-deleted users are not returned.
+SELECT * FROM users
+WHERE lower(email) = lower(@email) AND deleted_at IS NULL;
+
+-- name: UpdateUser :one
+-- Change a user's name and/or image; a NULL argument keeps the current value.
+UPDATE users
+SET name = coalesce(sqlc.narg(name), name),
+    image = coalesce(sqlc.narg(image), image)
+WHERE id = @id AND deleted_at IS NULL
+RETURNING *;
+
+-- name: VerifyUserEmail :execrows
+-- Mark a user's email address as verified.
+UPDATE users SET email_verified = true
+WHERE id = @id AND deleted_at IS NULL;
 
 -- name: SoftDeleteUser :execrows
--- Mark a user deleted; returns 0 when it was already deleted or does not exist.
-UPDATE users SET deleted_at = now(), updated_at = now()
+-- Soft-delete a user; a trigger ends the user's sessions in the same transaction.
+UPDATE users SET deleted_at = now()
 WHERE id = @id AND deleted_at IS NULL;
+
+-- name: RestoreUser :execrows
+-- Undo a soft delete.
+UPDATE users SET deleted_at = NULL
+WHERE id = @id AND deleted_at IS NOT NULL;
+
+-- name: ListUsers :many
+-- Users, oldest first; soft-deleted ones only when include_deleted is true.
+SELECT * FROM users
+WHERE deleted_at IS NULL OR @include_deleted::boolean
+ORDER BY created_at, id
+LIMIT @max_rows OFFSET @skip_rows;

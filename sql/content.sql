@@ -1,6 +1,9 @@
 -- Content tables: creator organizations, uploaded media (stored in R2) and
 -- the content items built on them. All three are soft-deleted (deleted_at).
 
+-- Trigram indexes make the ILIKE '%term%' searches of queries/ use an index.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
 CREATE TABLE organizations (
     id uuid NOT NULL DEFAULT gen_random_uuid(),
     name text NOT NULL,
@@ -19,6 +22,8 @@ CREATE TABLE organizations (
 );
 
 CREATE INDEX idx_organizations_owner_id ON organizations (owner_id);
+CREATE INDEX idx_organizations_name ON organizations (name, id);
+CREATE INDEX idx_organizations_name_trgm ON organizations USING gin (name gin_trgm_ops);
 
 CREATE TABLE media_items (
     id uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -47,7 +52,9 @@ CREATE TABLE media_items (
         CHECK (status IN ('uploading', 'uploaded', 'transcoding', 'ready', 'failed'))
 );
 
-CREATE INDEX idx_media_items_creator_id ON media_items (creator_id);
+-- Also serves lookups by creator_id alone (the foreign key).
+CREATE INDEX idx_media_items_creator_status_created
+    ON media_items (creator_id, status, created_at DESC, id DESC);
 CREATE INDEX idx_media_items_status ON media_items (status);
 
 CREATE TABLE content (
@@ -100,3 +107,10 @@ CREATE INDEX idx_content_media_item_id ON content (media_item_id);
 CREATE INDEX idx_content_status ON content (status);
 CREATE INDEX idx_content_published_at ON content (published_at);
 CREATE INDEX idx_content_category ON content (category);
+-- Published content newest first, and its keyset pagination on (published_at, id).
+CREATE INDEX idx_content_published_keyset ON content (published_at, id)
+    WHERE status = 'published' AND deleted_at IS NULL;
+-- The default order of the filtered content listing.
+CREATE INDEX idx_content_listing ON content (published_at DESC NULLS LAST, created_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+CREATE INDEX idx_content_title_trgm ON content USING gin (title gin_trgm_ops);

@@ -12,7 +12,7 @@ from codex_db import catalog, migrate
 from codex_db._paths import migrations_dir, sql_dir
 from codex_db.errors import MigrationError
 
-ALL = ["0001.auth", "0002.content", "0003.triggers"]
+ALL = ["0001.auth", "0002.content", "0003.triggers", "0004.query-indexes"]
 
 
 def _snapshot(url: str) -> catalog.Snapshot:
@@ -44,8 +44,12 @@ def test_rollback_one_at_a_time(fresh_database: Callable[..., str]) -> None:
     """Rolling back the latest migration leaves the earlier ones applied."""
     url = fresh_database()
     migrate.apply(url)
+    assert migrate.rollback(url) == ["0004.query-indexes"]
+    assert migrate.pending(url) == ["0004.query-indexes"]
+    with psycopg.connect(url) as conn:
+        assert "public.idx_content_title_trgm" not in catalog.snapshot(conn)["index"]
     assert migrate.rollback(url) == ["0003.triggers"]
-    assert migrate.pending(url) == ["0003.triggers"]
+    assert migrate.pending(url) == ["0003.triggers", "0004.query-indexes"]
     with psycopg.connect(url) as conn:
         assert catalog.snapshot(conn)["trigger"] == {}
 
