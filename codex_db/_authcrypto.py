@@ -96,9 +96,12 @@ def session_token_from_headers(
     cookie, authorization = _header(headers, "cookie"), _header(headers, "authorization")
     names = (f"__Secure-{cookie_prefix}.session_token", f"{cookie_prefix}.session_token")
     for name in names:
-        value = _cookie(cookie, name) if cookie else None
-        if value is not None:
-            return unsign_session_token(value, secret)
+        # A browser may send the same cookie twice (another path or domain):
+        # take the first value that is validly signed.
+        for value in _cookie_values(cookie or "", name):
+            token = unsign_session_token(value, secret)
+            if token is not None:
+                return token
     return _bearer(authorization, secret) if authorization else None
 
 
@@ -144,12 +147,13 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _cookie(header: str, name: str) -> str | None:
+def _cookie_values(header: str, name: str) -> list[str]:
+    values = []
     for part in header.split(";"):
         key, eq, value = part.strip().partition("=")
         if eq and key == name:
-            return value.strip().strip('"')
-    return None
+            values.append(value.strip().strip('"'))
+    return values
 
 
 def _bearer(header: str, secret: str) -> str | None:

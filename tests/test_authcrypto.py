@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
 from codex_db._authcrypto import (
@@ -160,3 +163,86 @@ class TestSecret:
         monkeypatch.delenv("BETTER_AUTH_SECRET", raising=False)
         with pytest.raises(ConfigError, match=r"BETTER_AUTH_SECRET.*AUTH_SECRET"):
             resolve_secret()
+
+
+class TestAdversarialHeaders:
+    """Odd headers never raise and never yield a token they do not carry."""
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {"Cookie": f"better-auth.session_token={TOKEN}.{'A' * 43}="},
+            {"Cookie": f"better-auth.session_token={NODE_COOKIE.replace('%3D', '')}"},
+            {"Cookie": f"better-auth.session_token={NODE_COOKIE}%3D"},
+            {"Cookie": "better-auth.session_token=caf\u00e9.\u00e9\u00e9\u00e9"},
+            {"Cookie": "better-auth.session_token=" + "x" * 1_000_000},
+            {"Cookie": ";;;==;=;better-auth.session_token"},
+            {"Cookie": "better-auth.session_token=\udcff.\udcfe"},
+        ],
+        ids=[
+            "wrong-padding",
+            "no-padding",
+            "long-signature",
+            "non-ascii",
+            "huge",
+            "junk",
+            "surrogates",
+        ],
+    )
+    def test_rejected(self, headers: dict[str, str]) -> None:
+        """Wrong padding or length, non-ASCII, huge and junk values give None."""
+        assert session_token_from_headers(headers, SECRET) is None
+
+    def test_signature_of_another_token(self) -> None:
+        """A valid signature moved onto another token does not verify."""
+        signature = NODE_COOKIE.split(".", 1)[1]
+        forged = {
+            "Cookie": f"better-auth.session_token=AnotherToken0000000000000000000.{signature}"
+        }
+        assert session_token_from_headers(forged, SECRET) is None
+
+    def test_duplicate_cookies(self) -> None:
+        """With the cookie sent twice, the validly signed value wins, in either order."""
+        bad = f"better-auth.session_token={TOKEN}.{'A' * 43}="
+        good = f"better-auth.session_token={NODE_COOKIE}"
+        for header in (f"{bad}; {good}", f"{good}; {bad}"):
+            assert session_token_from_headers({"Cookie": header}, SECRET) == TOKEN
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: the Node cross-checks need it")
+class TestAgainstNode:
+    """Python's output verifies in Node's own crypto, as better-auth would check it."""
+
+    def _node(self, script: str, *args: str) -> str:
+        assert NODE is not None
+        done = subprocess.run(
+            [NODE, "-e", script, *args], capture_output=True, text=True, check=True, timeout=60
+        )
+        return done.stdout.strip()
+
+    def test_python_hash_verifies_in_node(self) -> None:
+        """hash_password() output passes Node's scryptSync with better-auth's parameters."""
+        stored = hash_password("p\u00e4ssw\u00f6rd \U0001f600")
+        script = (
+            "const c=require('node:crypto');const [s,k]=process.argv[1].split(':');"
+            "const d=c.scryptSync(process.argv[2].normalize('NFKC'),s,64,"
+            "{N:16384,r:16,p:1,maxmem:128*16384*16*2});"
+            "console.log(c.timingSafeEqual(d,Buffer.from(k,'hex')))"
+        )
+        assert self._node(script, stored, "p\u00e4ssw\u00f6rd \U0001f600") == "true"
+
+    def test_python_cookie_verifies_in_node(self) -> None:
+        """sign_session_token() output passes better-auth's getSignedCookie checks in Node."""
+        value = sign_session_token("tok_" + "z" * 28, SECRET)
+        script = (
+            "(async()=>{const v=decodeURIComponent(process.argv[1]);const i=v.lastIndexOf('.');"
+            "const t=v.slice(0,i),s=v.slice(i+1);if(s.length!==44||!s.endsWith('='))"
+            "{console.log('bad');return}const k=await crypto.subtle.importKey('raw',"
+            "new TextEncoder().encode(process.argv[2]),{name:'HMAC',hash:'SHA-256'},false,"
+            "['verify']);console.log(await crypto.subtle.verify('HMAC',k,"
+            "Buffer.from(s,'base64'),new TextEncoder().encode(t)))})()"
+        )
+        assert self._node(script, value, SECRET) == "true"
