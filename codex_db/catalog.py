@@ -16,8 +16,15 @@ from codex_db._paths import sql_dir
 
 __all__ = ["IGNORED_TABLES", "Snapshot", "apply_sql_dir", "compare", "snapshot"]
 
-#: yoyo's bookkeeping tables: present only where migrations ran.
-IGNORED_TABLES = ("_yoyo_log", "_yoyo_migration", "_yoyo_version", "yoyo_lock")
+#: yoyo's bookkeeping tables and codex-db's migration checksums: present only where
+#: migrations ran.
+IGNORED_TABLES = (
+    "_yoyo_log",
+    "_yoyo_migration",
+    "_yoyo_version",
+    "yoyo_lock",
+    "_codex_migration_checksum",
+)
 
 #: kind -> {object name -> definition}
 Snapshot = dict[str, dict[str, str]]

@@ -1,12 +1,19 @@
 """Apply and roll back the yoyo migrations in ``migrations/``.
 
-Every function takes the database URL (any libpq URL or key/value string) and
-works under yoyo's lock, so concurrent deploys apply each migration once.
-Run migrations over a direct connection, never through a transaction pooler.
+Every function takes the database URL (any libpq URL or key/value string).
+Writes happen under yoyo's lock, so concurrent deploys apply each migration
+once; a lock left by a killed process is reported as stale (`StaleLockError`)
+instead of being waited on for ever. Migrations always run over the direct
+URL: Neon's ``-pooler`` host suffix is stripped (`direct_url()`).
+
+yoyo identifies a migration by its file name only, so `apply()` also records
+a checksum of each file it applies; `status()` reports a migration whose file
+was edited after it was applied.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,14 +22,45 @@ from typing import Any
 
 import msgspec
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo import get_backend, read_migrations
 from yoyo.exceptions import LockTimeout
+from yoyo.migrations import read_sql_migration
 
+from codex_db import _checksums
 from codex_db._dsn import redact, yoyo_url
+from codex_db._migration_lock import (
+    LockError,
+    LockHolder,
+    StaleLockError,
+    lock_holder,
+    locked,
+    with_app_name,
+)
+from codex_db._migration_lock import break_lock as _break_lock
 from codex_db._paths import migrations_dir
 from codex_db.errors import MigrationError
 
-__all__ = ["MigrationStatus", "apply", "pending", "rollback", "status"]
+__all__ = [
+    "DryRun",
+    "LockError",
+    "LockHolder",
+    "MigrationStatus",
+    "StaleLockError",
+    "apply",
+    "break_lock",
+    "direct_url",
+    "dry_run",
+    "lock_status",
+    "mark",
+    "pending",
+    "rollback",
+    "rollback_plan",
+    "status",
+    "unknown_applied",
+]
+
+_POOLER = re.compile(r"-pooler(?=\.|$)")
 
 
 class MigrationStatus(msgspec.Struct, frozen=True):
@@ -30,6 +68,29 @@ class MigrationStatus(msgspec.Struct, frozen=True):
 
     id: str
     applied_at: datetime | None
+    edited: bool = False
+    """Applied, but the file changed since (its checksum differs from the recorded one)."""
+
+
+class DryRun(msgspec.Struct, frozen=True):
+    """What `dry_run()` checked: migrations applied then rolled back, and the ones it could not."""
+
+    checked: list[str]
+    unchecked: list[str]
+    reason: str = ""
+
+
+def direct_url(url: str) -> str:
+    """*url* with Neon's pooled host (``ep-x-pooler.region...``) replaced by the direct one.
+
+    Migrations, locks and session settings need a direct connection; other
+    URLs are returned unchanged.
+    """
+    params = conninfo_to_dict(url)
+    host = str(params.get("host", ""))
+    if not _POOLER.search(host):
+        return url
+    return make_conninfo(url, host=",".join(_POOLER.sub("", h) for h in host.split(",")))
 
 
 def apply(
@@ -38,31 +99,99 @@ def apply(
     source: Path | None = None,
     lock_timeout: float = 0,
     progress: Callable[[str], object] | None = None,
+    on_wait: Callable[[LockHolder], object] | None = None,
 ) -> list[str]:
     """Apply every pending migration, in dependency order; return their ids.
 
     *lock_timeout* is how long to wait for another process's migration lock
-    (0 waits for ever, which is what a deploy racing another deploy wants).
-    *progress* is called with each migration id once it is applied. A failing
-    migration raises `MigrationError` naming it; the ones before it stay applied.
+    (0 waits as long as that process is connected). *progress* is called with
+    each migration id once it is applied; *on_wait* once if
+    the lock is busy. A failing migration raises `MigrationError` naming it;
+    the ones before it stay applied. Applied migrations without a recorded
+    checksum (applied before codex-db recorded them) get one.
     """
-    with _backend(url) as backend, _locked(backend, url, lock_timeout):
-        todo = backend.to_apply(_read(source))
+    with (
+        _backend(url) as backend,
+        locked(backend, direct_url(url), timeout=lock_timeout, on_wait=on_wait),
+    ):
+        migrations = _read(source)
+        todo = backend.to_apply(migrations)
+        _backfill_checksums(backend, migrations, todo)
         for migration in todo:
             _apply_one(backend, todo, migration)
+            _checksums.record(backend, [migration], replace=True)
             if progress:
                 progress(migration.id)
         return [m.id for m in todo]
 
 
+def dry_run(url: str, *, source: Path | None = None) -> DryRun:
+    """Run the pending migrations inside one transaction and roll it back.
+
+    The statements run on a single connection, so later migrations see the
+    earlier ones; nothing is committed and no lock is taken. A
+    ``-- transactional: false`` migration cannot run inside a transaction:
+    the dry run stops there and lists it and the ones after it as unchecked.
+    """
+    todo = pending(url, source=source)
+    paths = {m.id: Path(m.path) for m in _read(source)}
+    checked: list[str] = []
+    with psycopg.connect(direct_url(url)) as conn:
+        try:
+            for migration_id in todo:
+                directives, _, statements = read_sql_migration(str(paths[migration_id]))
+                if directives.get("transactional", "true").lower() in ("false", "no", "off"):
+                    reason = f"{migration_id} is non-transactional and cannot run in a transaction"
+                    return DryRun(checked, todo[len(checked) :], reason)
+                _dry_run_one(conn, migration_id, statements)
+                checked.append(migration_id)
+        finally:
+            conn.rollback()
+    return DryRun(checked, [])
+
+
 def rollback(
-    url: str, *, count: int | None = 1, source: Path | None = None, lock_timeout: float = 0
+    url: str,
+    *,
+    count: int | None = 1,
+    to: str | None = None,
+    source: Path | None = None,
+    lock_timeout: float = 0,
 ) -> list[str]:
-    """Roll back the *count* latest migrations (all with ``None``); return their ids."""
-    with _backend(url) as backend, _locked(backend, url, lock_timeout):
-        applied = backend.to_rollback(_read(source))
-        todo = applied.__class__(list(applied)[:count], applied.post_apply)
-        backend.rollback_migrations(todo)
+    """Roll back the *count* latest migrations (all with ``None``); return their ids.
+
+    With *to*, roll back every migration applied after *to*, which stays applied.
+    """
+    with _backend(url) as backend, locked(backend, direct_url(url), timeout=lock_timeout):
+        applied = list(backend.to_rollback(_read(source)))
+        chosen = _rollback_targets(applied, count, to)
+        migrations = _read(source)
+        backend.rollback_migrations(migrations.__class__(chosen, migrations.post_apply))
+        ids = [m.id for m in chosen]
+        _checksums.forget(backend, ids)
+        return ids
+
+
+def rollback_plan(
+    url: str, *, count: int | None = 1, to: str | None = None, source: Path | None = None
+) -> list[str]:
+    """The ids `rollback()` would roll back with the same arguments, in order (nothing changes)."""
+    with _backend(url) as backend:
+        return [
+            m.id for m in _rollback_targets(list(backend.to_rollback(_read(source))), count, to)
+        ]
+
+
+def mark(url: str, *, source: Path | None = None, lock_timeout: float = 0) -> list[str]:
+    """Record every pending migration as applied without running it; return their ids.
+
+    Use it to baseline a database whose schema already matches (check that
+    first: `codex_db.workflow.baseline()` does).
+    """
+    with _backend(url) as backend, locked(backend, direct_url(url), timeout=lock_timeout):
+        todo = backend.to_apply(_read(source))
+        backend.mark_migrations(todo)
+        _checksums.record(backend, list(todo), replace=True)
         return [m.id for m in todo]
 
 
@@ -73,14 +202,84 @@ def pending(url: str, *, source: Path | None = None) -> list[str]:
 
 
 def status(url: str, *, source: Path | None = None) -> list[MigrationStatus]:
-    """Every migration with the time it was applied, in dependency order."""
+    """Every migration with the time it was applied, in dependency order.
+
+    A migration applied but edited since carries ``edited=True``.
+    """
+    with _backend(url) as backend:
+        try:
+            backend.ensure_internal_schema_updated()
+        except LockTimeout as exc:
+            raise LockError(
+                f"{exc}: if no migration is running, break the lock with"
+                " `codex-db migrate --break-lock`"
+            ) from exc
+        rows = backend.execute("SELECT migration_id, applied_at_utc FROM _yoyo_migration")
+        applied: dict[str, datetime] = dict(rows.fetchall())
+        sums = _checksums.recorded(backend)
+        return [
+            MigrationStatus(m.id, applied.get(m.id), _edited(m, applied, sums))
+            for m in _read(source)
+        ]
+
+
+def unknown_applied(url: str, *, source: Path | None = None) -> list[str]:
+    """Ids recorded as applied on *url* that have no file in *source* (deleted or renamed)."""
     with _backend(url) as backend:
         backend.ensure_internal_schema_updated()
-        rows = backend.execute(
-            "SELECT migration_id, applied_at_utc FROM _yoyo_migration"
-        ).fetchall()
-        applied: dict[str, datetime] = dict(rows)
-        return [MigrationStatus(m.id, applied.get(m.id)) for m in _read(source)]
+        rows = backend.execute("SELECT migration_id FROM _yoyo_migration ORDER BY applied_at_utc")
+        known = {m.id for m in _read(source)}
+        return [str(mid) for (mid,) in rows.fetchall() if mid not in known]
+
+
+def lock_status(url: str) -> LockHolder | None:
+    """Who holds the migration lock of the database at *url* (``None``: free)."""
+    with _connect(url) as conn:
+        return lock_holder(conn)
+
+
+def break_lock(url: str, *, force: bool = False) -> LockHolder | None:
+    """Remove a stale migration lock and return its former holder (``None``: no lock).
+
+    Refuses (`LockError`) while the holder is still connected, unless *force*.
+    """
+    with _connect(url) as conn:
+        return _break_lock(conn, force=force)
+
+
+def _edited(migration: Any, applied: dict[str, datetime], sums: dict[str, str]) -> bool:
+    recorded = sums.get(migration.id)
+    return (
+        migration.id in applied
+        and recorded is not None
+        and recorded != _checksums.digest(migration.path)
+    )
+
+
+def _backfill_checksums(backend: Any, migrations: Any, todo: Any) -> None:
+    pending_ids = {m.id for m in todo}
+    _checksums.record(backend, [m for m in migrations if m.id not in pending_ids])
+
+
+def _rollback_targets(applied: list[Any], count: int | None, to: str | None) -> list[Any]:
+    if to is None:
+        return applied if count is None else applied[:count]
+    ids = [m.id for m in applied]
+    if to not in ids:
+        listed = ", ".join(reversed(ids)) or "none"
+        raise MigrationError(f"--to {to}: not an applied migration (applied: {listed})")
+    return applied[: ids.index(to)]
+
+
+def _dry_run_one(conn: psycopg.Connection[Any], migration_id: str, statements: list[str]) -> None:
+    for statement in statements:
+        try:
+            conn.execute(statement.encode())
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"dry run: migration {migration_id} failed (nothing was applied): "
+                f"{redact(str(exc)).strip()}"
+            ) from exc
 
 
 def _apply_one(backend: Any, todo: Any, migration: Any) -> None:
@@ -101,9 +300,19 @@ def _read(source: Path | None) -> Any:
 
 
 @contextmanager
+def _connect(url: str) -> Iterator[psycopg.Connection[Any]]:
+    try:
+        conn = psycopg.connect(direct_url(url), autocommit=True)
+    except psycopg.Error as exc:
+        raise MigrationError(f"cannot connect to {redact(url)}: {redact(str(exc))}") from exc
+    with conn:
+        yield conn
+
+
+@contextmanager
 def _backend(url: str) -> Iterator[Any]:
     try:
-        backend = get_backend(yoyo_url(url))
+        backend = get_backend(yoyo_url(with_app_name(direct_url(url))))
     except Exception as exc:
         raise MigrationError(
             f"cannot open {redact(url)} for migrations: {redact(str(exc))}"
@@ -112,15 +321,3 @@ def _backend(url: str) -> Iterator[Any]:
         yield backend
     finally:
         backend.connection.close()
-
-
-@contextmanager
-def _locked(backend: Any, url: str, timeout: float) -> Iterator[None]:
-    try:
-        with backend.lock(timeout=timeout):
-            yield
-    except LockTimeout as exc:
-        raise MigrationError(
-            f"{exc} on {redact(url)}: wait for the other migration to finish,"
-            " or break a stale lock left by a killed process"
-        ) from exc

@@ -5,6 +5,7 @@
 -- transactional: false
 -- depends: 0003.triggers
 
+-- squawk-ignore require-lock-timeout -- creating an extension locks no user table
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 CREATE INDEX CONCURRENTLY idx_organizations_name ON organizations (name, id);

@@ -1,0 +1,114 @@
+"""The options of each ``codex-db`` subcommand."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from codex_db import checks
+
+__all__ = [
+    "Adder",
+    "check_args",
+    "db",
+    "db_scratch",
+    "gen_args",
+    "lint_args",
+    "migrate_args",
+    "push_args",
+    "rollback_args",
+]
+
+
+Adder = Callable[[argparse.ArgumentParser], None]
+
+
+def db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", help="database URL (default: DB_METHOD/DATABASE_URL, else embedded)"
+    )
+
+
+def _scratch_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scratch-url",
+        help="server for scratch databases"
+        " (default: CODEX_DB_SCRATCH_URL, else the database's server)",
+    )
+
+
+def _yes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--force-production", action="store_true", help="allow on a production database"
+    )
+
+
+def gen_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    _scratch_args(parser)
+    parser.add_argument(
+        "--name", default="change", help="slug of the migration file (default: change)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; fail when code is stale or sql/ has no migration",
+    )
+
+
+def migrate_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    _yes(parser)
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run pending migrations in a transaction, then roll back",
+    )
+    parser.add_argument(
+        "--break-lock",
+        action="store_true",
+        help="remove a stale lock left by a killed process first",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0,
+        help="seconds to wait for another migration (default: while it runs)",
+    )
+
+
+def rollback_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    _yes(parser)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--to", metavar="ID", help="roll back every migration applied after ID")
+    which.add_argument(
+        "--last", type=int, default=1, metavar="N", help="roll back the N latest (default 1)"
+    )
+
+
+def db_scratch(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    _scratch_args(parser)
+
+
+def push_args(parser: argparse.ArgumentParser) -> None:
+    db_scratch(parser)
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+
+def check_args(parser: argparse.ArgumentParser) -> None:
+    db_scratch(parser)
+    parser.add_argument(
+        "--skip", action="append", choices=checks.CHECKS, help="skip a check (repeatable)"
+    )
+
+
+def lint_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files", nargs="*", help="migration files (default: those after the lint baseline)"
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="lint every migration, ignoring the baseline"
+    )

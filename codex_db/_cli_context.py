@@ -1,0 +1,155 @@
+"""What a ``codex-db`` command works on: the database, the project, the scratch server.
+
+Also the guards every destructive command shares: production refusal and a
+confirmation prompt that fails safe without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import msgspec
+
+from codex_db._dsn import redact
+from codex_db.errors import CodexDBError
+from codex_db.project import Project
+
+__all__ = [
+    "Clock",
+    "RefusedError",
+    "Target",
+    "confirm",
+    "fail",
+    "project",
+    "refuse_production",
+    "rel",
+    "scratch",
+    "target",
+]
+
+
+class Target(msgspec.Struct, frozen=True):
+    """The database a command works on."""
+
+    url: str
+    method: str
+    production: bool
+
+    @property
+    def display(self) -> str:
+        """The URL with its password masked."""
+        return redact(self.url)
+
+
+class Clock:
+    """Seconds since the start and since the previous lap."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.monotonic()
+
+    def lap(self) -> float:
+        """Seconds since the previous lap (or the start)."""
+        now = time.monotonic()
+        elapsed, self.last = now - self.last, now
+        return elapsed
+
+    def total(self) -> float:
+        """Seconds since the start."""
+        return time.monotonic() - self.start
+
+
+class RefusedError(CodexDBError):
+    """A command refused to run (production, no confirmation)."""
+
+
+def target(args: argparse.Namespace) -> Target:
+    """The database of the command: ``--url``, else the runtime settings, else embedded."""
+    return _resolve(args)
+
+
+def _resolve(args: argparse.Namespace) -> Target:
+    production = _env_production()
+    if args.url:
+        return Target(args.url, "--url", production)
+    from codex_db.config import DBMethod, Settings
+
+    settings = Settings.from_env()
+    url = settings.url
+    if url is None:
+        from codex_db.server import start_embedded
+
+        url = start_embedded(settings.data_dir).url
+    production = production or settings.is_production or settings.method is DBMethod.PRODUCTION
+    return Target(url, str(settings.method), production)
+
+
+def scratch(args: argparse.Namespace, target: Target | None = None) -> str:
+    """The server for scratch databases: ``--scratch-url``, ``CODEX_DB_SCRATCH_URL``, the target's.
+
+    Never the production server: there the variable is required.
+    """
+    url = args.scratch_url or os.environ.get("CODEX_DB_SCRATCH_URL")
+    if url:
+        return str(url)
+    target = target or _resolve(args)
+    if target.production:
+        raise RefusedError(
+            "refusing to create scratch databases on the production server:"
+            " set CODEX_DB_SCRATCH_URL (or --scratch-url) to a development server"
+        )
+    return target.url
+
+
+def _env_production() -> bool:
+    env = {os.environ.get(k, "").strip().lower() for k in ("NODE_ENV", "APP_ENV")}
+    return "production" in env or os.environ.get("DB_METHOD", "").strip().upper() == "PRODUCTION"
+
+
+def refuse_production(target: Target, args: argparse.Namespace, what: str) -> None:
+    """Raise `RefusedError` on production unless ``--force-production`` was given."""
+    if target.production and not args.force_production:
+        raise RefusedError(
+            f"{what} refused on production ({target.display}):"
+            " pass --force-production if you really mean it"
+        )
+
+
+def confirm(args: argparse.Namespace, question: str) -> None:
+    """Ask *question*; anything but yes raises `RefusedError`.
+
+    ``--yes`` skips the question. Without a terminal (CI, pipes) the answer is
+    no, with a message to pass ``--yes``: a prompt never blocks a pipeline.
+    """
+    if args.yes:
+        return
+    if not sys.stdin or not sys.stdin.isatty():
+        raise RefusedError("no terminal to confirm on: pass --yes to proceed")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise RefusedError("cancelled: nothing was changed")
+
+
+def project(args: argparse.Namespace) -> Project:
+    """``--project``, else the current directory (or the installed package's copy)."""
+    return Project.at(args.project) if args.project else Project.default()
+
+
+def rel(path: Path, within: Project) -> str:
+    """*path* relative to the project root, for messages."""
+    return str(path.relative_to(within.root)) if path.is_relative_to(within.root) else str(path)
+
+
+def fail(args: argparse.Namespace, exc: BaseException) -> int:
+    """Print *exc* as one redacted line (after its traceback with ``--verbose``); return 1."""
+    if args.verbose:
+        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    print(f"codex-db: error: {redact(str(exc)).strip()}", file=sys.stderr)
+    return 1

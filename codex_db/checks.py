@@ -1,0 +1,162 @@
+"""The CI gate behind ``codex-db check``: schema, migrations and generated code in step.
+
+`run()` runs them all and reports each as ok, failed or skipped:
+
+- ``codegen``: the generated Python is what sqlc generates now (needs ``sqlc.yaml``);
+- ``drift``: ``migrations/`` build exactly the schema of ``sql/``;
+- ``applied``: no migration applied to the target database was edited, deleted or renamed;
+- ``vet``: ``sqlc vet`` (rule ``sqlc/db-prepare``) prepares every query on a migrated database;
+- ``lint``: squawk finds nothing in the migrations after the lint baseline.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from codex_db import lint, migrate, workflow
+from codex_db._dsn import redact, to_url
+from codex_db.errors import CodexDBError
+from codex_db.project import Project
+from codex_db.schemadiff import scratch_database
+
+__all__ = ["CHECKS", "Outcome", "applied", "codegen", "drift", "lint_outcome", "run", "vet"]
+
+Status = Literal["ok", "failed", "skipped"]
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    """The result of one check: its name, status and what to fix."""
+
+    name: str
+    status: Status
+    detail: str = ""
+
+
+def codegen(project: Project) -> Outcome:
+    """Is the generated code fresh? Skipped when the project has no ``sqlc.yaml``."""
+    config = project.root / "sqlc.yaml"
+    if not config.is_file():
+        return Outcome("codegen", "skipped", f"no {config.name}: nothing is generated")
+    from codex_db.codegen import CodegenError, check
+
+    try:
+        result = check(config)
+    except CodegenError as exc:
+        return Outcome("codegen", "failed", str(exc))
+    if result.ok:
+        return Outcome("codegen", "ok", "generated code is up to date")
+    return Outcome("codegen", "failed", result.report())
+
+
+def drift(server_url: str, project: Project) -> Outcome:
+    """Do the migrations build exactly ``sql/``?"""
+    try:
+        workflow.drift(server_url, project)
+    except workflow.DriftError as exc:
+        return Outcome("drift", "failed", str(exc))
+    return Outcome("drift", "ok", "migrations/ build exactly sql/")
+
+
+def applied(url: str, project: Project) -> Outcome:
+    """Were migrations applied to *url* edited since? (yoyo hashes only their names)."""
+    statuses = migrate.status(url, source=project.migrations)
+    edited = [s.id for s in statuses if s.edited]
+    unknown = migrate.unknown_applied(url, source=project.migrations)
+    if not edited and not unknown:
+        count = sum(1 for s in statuses if s.applied_at)
+        return Outcome("applied", "ok", f"{count} applied migration(s) unchanged on {redact(url)}")
+    lines = [
+        f"{project.migrations / (i + '.sql')}: edited after it was applied to {redact(url)};"
+        " restore the applied version (git) and put the change in a new migration"
+        " (`codex-db gen`)"
+        for i in edited
+    ]
+    lines += [
+        f"{i}: applied to {redact(url)} but has no file in {project.migrations}:"
+        " restore it (a migration is never deleted or renamed once applied)"
+        for i in unknown
+    ]
+    return Outcome("applied", "failed", "\n".join(lines))
+
+
+def vet(server_url: str, project: Project) -> Outcome:
+    """``sqlc vet`` with ``sqlc/db-prepare`` against a scratch database built by the migrations."""
+    if not sorted(project.queries.glob("*.sql")):
+        return Outcome("vet", "skipped", f"no queries in {project.queries}: nothing to vet")
+    from codex_db.codegen.check import sqlc_binary
+
+    with scratch_database(server_url) as url:
+        migrate.apply(url, source=project.migrations)
+        done = _sqlc_vet(sqlc_binary(), url, project)
+    if done.returncode == 0:
+        return Outcome("vet", "ok", "every query prepares on the migrated schema")
+    return Outcome("vet", "failed", redact((done.stdout + done.stderr).strip()))
+
+
+def lint_outcome(project: Project) -> Outcome:
+    """squawk on the migrations after the lint baseline."""
+    report = lint.lint(project)
+    if not report.files:
+        return Outcome("lint", "ok", "no migration after the lint baseline")
+    if report.ok:
+        return Outcome("lint", "ok", f"{len(report.files)} migration(s) linted")
+    return Outcome("lint", "failed", "\n".join(w.describe(project.root) for w in report.warnings))
+
+
+def run(
+    url: str, server_url: str, project: Project, *, skip: frozenset[str] = frozenset()
+) -> list[Outcome]:
+    """Run every check not in *skip*; one failing check does not stop the others.
+
+    *url* is the database whose applied migrations are checked; scratch
+    databases are created on *server_url*.
+    """
+    runners: dict[str, Callable[[], Outcome]] = {
+        "codegen": lambda: codegen(project),
+        "drift": lambda: drift(server_url, project),
+        "applied": lambda: applied(url, project),
+        "vet": lambda: vet(server_url, project),
+        "lint": lambda: lint_outcome(project),
+    }
+    return [_guarded(name, runner) for name, runner in runners.items() if name not in skip]
+
+
+CHECKS = ("codegen", "drift", "applied", "vet", "lint")
+
+
+def _guarded(name: str, runner: Callable[[], Outcome]) -> Outcome:
+    try:
+        return runner()
+    except CodexDBError as exc:
+        return Outcome(name, "failed", redact(str(exc)))
+
+
+def _sqlc_vet(binary: str, url: str, project: Project) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory(prefix="codex-db-vet-") as folder:
+        config = Path(folder) / "sqlc.yaml"
+        config.write_text(
+            'version: "2"\nsql:\n  - engine: postgresql\n'
+            f"    schema: {_relative(project.sql, folder)!r}\n"
+            f"    queries: {_relative(project.queries, folder)!r}\n"
+            f"    database:\n      uri: {to_url(url)!r}\n"
+            "    rules: [sqlc/db-prepare]\n"
+        )
+        return subprocess.run(  # noqa: S603 - our own sqlc binary, no shell
+            [binary, "vet", "-f", str(config)],
+            capture_output=True,
+            text=True,
+            cwd=folder,
+            check=False,
+        )
+
+
+def _relative(path: Path, start: str) -> str:
+    # sqlc joins even absolute paths to the config's folder.
+    return os.path.relpath(path.resolve(), start)

@@ -1,0 +1,232 @@
+"""The schema-change workflow end to end, and migrate under concurrency and kill -9."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from codex_db import catalog, cli, migrate
+from codex_db._paths import project_root
+from codex_db.cli import main
+from codex_db.project import Project
+
+ALL = [p.name.removesuffix(".sql") for p in Project.at(project_root()).migration_files()]
+LAST = ALL[-1]
+NEXT = f"{len(ALL) + 1:04d}"
+NEXT2 = f"{len(ALL) + 2:04d}"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NODE_ENV", "APP_ENV", "DB_METHOD", "CODEX_DB_SCRATCH_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's sql/, migrations/, queries/ and .squawk.toml."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("sql", "migrations", "queries"):
+        shutil.copytree(project_root() / name, root / name)
+    config = (project_root() / ".squawk.toml").read_text()
+    # check's lint then judges only the migration the test generates.
+    config = re.sub(r'lint_baseline = ".*"', f'lint_baseline = "{LAST}"', config)
+    (root / ".squawk.toml").write_text(config)
+    if (project_root() / "sqlc.yaml").is_file():
+        # sqlc runs the plugin as ./.venv/bin/sqlc-gen-codex-db, relative to sqlc.yaml.
+        shutil.copy(project_root() / "sqlc.yaml", root / "sqlc.yaml")
+        shutil.copytree(project_root() / "codex_db" / "generated", root / "codex_db" / "generated")
+        (root / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    return root
+
+
+def run(project: Path, *argv: str) -> int:
+    return main(["--project", str(project), *argv])
+
+
+def _snapshot(url: str) -> catalog.Snapshot:
+    with psycopg.connect(url) as conn:
+        return catalog.snapshot(conn)
+
+
+def _spawn(project: Path, *argv: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "codex_db", "--project", str(project), *argv]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _add_subtitle(project: Path) -> None:
+    content = project / "sql" / "content.sql"
+    text = content.read_text()
+    anchor = "    CONSTRAINT content_pkey PRIMARY KEY (id),"
+    assert anchor in text
+    text = text.replace(anchor, "    subtitle text,\n" + anchor)
+    content.write_text(text + "\nCREATE INDEX idx_content_subtitle ON content (subtitle);\n")
+    (project / "queries" / "subtitles.sql").write_text(
+        "-- name: ListContentBySubtitle :many\n"
+        "SELECT id, title, subtitle FROM content WHERE subtitle = @subtitle;\n"
+    )
+
+
+def _review(path: Path) -> None:
+    """What a reviewer does with the flagged index: accept it, with the reason squawk needs."""
+    reason = "-- squawk-ignore require-concurrent-index-creation -- content is small for now\n"
+    text = path.read_text()
+    assert "CREATE INDEX idx_content_subtitle" in text
+    path.write_text(
+        text.replace(
+            "CREATE INDEX idx_content_subtitle", reason + "CREATE INDEX idx_content_subtitle"
+        )
+    )
+
+
+def test_add_column_and_index_then_gen_migrate_check_rollback(
+    fresh_database: Callable[..., str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Edit sql/; gen writes a verified migration; migrate; check passes; rollback undoes it."""
+    url = fresh_database()
+    assert run(project, "migrate", "--url", url) == 0
+    old = _snapshot(url)
+    _add_subtitle(project)
+    assert run(project, "gen", "--check", "--url", url) == 1
+
+    assert run(project, "gen", "--url", url, "--name", "add content subtitle") == 0
+    out = capsys.readouterr().out
+    path = project / "migrations" / f"{NEXT}.add_content_subtitle.sql"
+    rollback = project / "migrations" / f"{NEXT}.add_content_subtitle.rollback.sql"
+    assert f"wrote migrations/{path.name}" in out and "blocking-index" in out
+    text = path.read_text()
+    assert f"-- depends: {LAST}" in text and "-- REVIEW blocking-index" in text
+    assert 'add column "subtitle" text' in text and "SET LOCAL lock_timeout" in text
+    assert 'drop column "subtitle"' in rollback.read_text()
+    assert run(project, "gen", "--check", "--url", url) == 0
+    if (project / "sqlc.yaml").is_file():
+        generated = (project / "codex_db" / "generated" / "subtitles.py").read_text()
+        assert "def list_content_by_subtitle(" in generated
+
+    _review(path)
+    assert run(project, "migrate", "--url", url) == 0
+    assert f"applied {NEXT}.add_content_subtitle" in capsys.readouterr().out
+    assert run(project, "check", "--url", url) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "ok       vet" in out and "ok       lint" in out and "ok       drift" in out
+
+    assert run(project, "rollback", "--url", url, "--yes") == 0
+    assert catalog.compare(old, _snapshot(url)) == []
+
+
+def test_gen_refuses_a_migration_that_does_not_reproduce_sql(
+    fresh_database: Callable[..., str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A column declared mid-table cannot be added there: gen removes its migration and explains."""
+    users = project / "sql" / "auth.sql"
+    users.write_text(
+        users.read_text().replace(
+            "    name text NOT NULL,", "    name text NOT NULL,\n    nick text,", 1
+        )
+    )
+    assert run(project, "gen", "--url", fresh_database(), "--name", "nick") == 1
+    err = capsys.readouterr().err
+    assert "removed" in err and "declare new columns last" not in err
+    assert "column public.users" in err
+    assert not list((project / "migrations").glob(f"{NEXT}*"))
+
+
+def test_five_concurrent_migrates_apply_each_migration_once(
+    fresh_database: Callable[..., str], project: Path
+) -> None:
+    """5 processes migrating at once: all exit 0, each migration runs exactly once."""
+    (project / "migrations" / f"{NEXT}.counter.sql").write_text(
+        f"-- depends: {LAST}\nCREATE TABLE counter (n int NOT NULL);\n"
+        "INSERT INTO counter VALUES (0);\n"
+    )
+    (project / "migrations" / f"{NEXT2}.bump.sql").write_text(
+        f"-- depends: {NEXT}.counter\nSELECT pg_sleep(1);\nUPDATE counter SET n = n + 1;\n"
+    )
+    url = fresh_database()
+    procs = [_spawn(project, "migrate", "--url", url) for _ in range(5)]
+    results = [(p.wait(timeout=60), p.communicate()) for p in procs]
+    assert [code for code, _ in results] == [0] * 5, results
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT n FROM counter").fetchone() == (1,)
+        rows = conn.execute(
+            "SELECT migration_id, count(*) FROM _yoyo_log WHERE operation = 'apply' GROUP BY 1"
+        ).fetchall()
+    expected = [*ALL, f"{NEXT}.counter", f"{NEXT2}.bump"]
+    assert sorted(rows) == [(mid, 1) for mid in sorted(expected)]
+
+
+@pytest.mark.slow
+def test_killed_migrate_leaves_a_lock_that_status_reports_and_break_lock_clears(
+    fresh_database: Callable[..., str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kill -9 mid-migration: status shows the stale lock; migrate --break-lock --yes recovers."""
+    (project / "migrations" / f"{NEXT}.slow.sql").write_text(
+        f"-- depends: {LAST}\nSELECT pg_sleep(2);\n"
+    )
+    url = fresh_database()
+    proc = _spawn(project, "migrate", "--url", url)
+    _wait_for_sleep(url, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)
+    holder = _wait_for_stale_lock(url)
+    assert holder.pid == proc.pid
+
+    assert run(project, "status", "--url", url) == cli.PENDING
+    out = capsys.readouterr().out
+    assert f"pid {proc.pid}" in out and "stale" in out and "codex-db migrate --break-lock" in out
+    assert run(project, "migrate", "--url", url, "--break-lock", "--yes") == 0
+    out = capsys.readouterr().out
+    assert f"broke the lock of pid {proc.pid}" in out and f"applied {NEXT}.slow" in out
+    assert migrate.lock_status(url) is None
+
+
+def _wait_for_sleep(url: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(2)%%'"
+                " AND application_name = %s",
+                (f"codex-db-migrate:{proc.pid}",),
+            ).fetchone()
+            if row:
+                return
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+    pytest.fail("the migration never started sleeping")
+
+
+def _wait_for_stale_lock(url: str) -> migrate.LockHolder:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        holder = migrate.lock_status(url)
+        assert holder is not None
+        if holder.stale:
+            return holder
+        time.sleep(0.1)
+    pytest.fail("the killed migration's session never went away")
+
+
+def test_gen_reports_a_query_that_does_not_compile(
+    fresh_database: Callable[..., str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken query stops gen with sqlc's message; no migration is written."""
+    if not (project / "sqlc.yaml").is_file():
+        pytest.skip("the project has no sqlc.yaml yet")
+    (project / "queries" / "broken.sql").write_text(
+        "-- name: Broken :one\nSELECT nope FROM users;\n"
+    )
+    assert run(project, "gen", "--url", fresh_database()) == 1
+    err = capsys.readouterr().err
+    assert "sqlc generate failed" in err and 'column "nope" does not exist' in err
