@@ -24,9 +24,7 @@ def make_user(db: Db, email: str | None = None, name: str = "Jane Doe") -> model
     uid = new_id()
     user = users.create_user(
         db,
-        users.CreateUserParams(
-            id=uid, name=name, email=email or f"{uid}@Example.com"
-        ),
+        users.CreateUserParams(id=uid, name=name, email=email or f"{uid}@Example.com"),
     )
     assert user is not None
     return user
@@ -153,7 +151,9 @@ class TestAccounts:
         assert credential is not None
         assert google is not None
         listed = accounts.list_accounts_by_user(dbtx, user_id=user.id)
-        assert sorted(listed, key=lambda a: a.id) == sorted([credential, google], key=lambda a: a.id)
+        assert sorted(listed, key=lambda a: a.id) == sorted(
+            [credential, google], key=lambda a: a.id
+        )
         found = accounts.get_account_by_provider(dbtx, provider_id="google", account_id="g-123")
         assert found == google
         assert accounts.delete_account(dbtx, id=google.id) == 1

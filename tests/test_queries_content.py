@@ -156,15 +156,20 @@ class TestMedia:
         failed = media_items.mark_media_failed(dbtx, id=make_media(dbtx, creator).id)
         assert failed is not None
         assert failed.status == "failed"
-        assert media_items.list_ready_media_for_creator(dbtx, creator_id=creator.id, max_rows=10) == []
+        assert (
+            media_items.list_ready_media_for_creator(dbtx, creator_id=creator.id, max_rows=10) == []
+        )
         assert media_items.soft_delete_media_item(dbtx, id=failed.id) == 1
         assert media_items.get_media_item(dbtx, id=failed.id) is None
-        assert media_items.mark_media_ready(
-            dbtx,
-            media_items.MarkMediaReadyParams(
-                id=failed.id, duration_seconds=1, hls_master_playlist_key="k"
-            ),
-        ) is None
+        assert (
+            media_items.mark_media_ready(
+                dbtx,
+                media_items.MarkMediaReadyParams(
+                    id=failed.id, duration_seconds=1, hls_master_playlist_key="k"
+                ),
+            )
+            is None
+        )
         assert media_items.restore_media_item(dbtx, id=failed.id) == 1
         assert media_items.get_media_item(dbtx, id=failed.id) is not None
 
@@ -188,7 +193,11 @@ class TestContent:
         """Defaults apply; tags round-trip as JSON."""
         creator = make_user(dbtx)
         item = make_content(dbtx, creator, tags=["intro", "welcome"], price_cents=999)
-        assert (item.status, item.visibility, item.published_at) == ("draft", "purchased_only", None)
+        assert (item.status, item.visibility, item.published_at) == (
+            "draft",
+            "purchased_only",
+            None,
+        )
         assert item.tags == ["intro", "welcome"]
         assert item.price_cents == 999
         plain = make_content(dbtx, creator)
@@ -238,7 +247,9 @@ class TestContent:
         assert (updated.title, updated.category, updated.tags) == ("New title", "music", ["a"])
         assert content.soft_delete_content(dbtx, id=item.id) == 1
         assert content.get_content(dbtx, id=item.id) is None
-        assert content.update_content(dbtx, content.UpdateContentParams(id=item.id, title="x")) is None
+        assert (
+            content.update_content(dbtx, content.UpdateContentParams(id=item.id, title="x")) is None
+        )
         assert content.restore_content(dbtx, id=item.id) == 1
         assert content.get_content(dbtx, id=item.id) is not None
 
@@ -314,7 +325,14 @@ class TestFilters:
             if publish:
                 item = content.publish_content(dbtx, id=item.id) or item
             items.append(item)
-        return {"alice": alice, "bob": bob, "org_a": org_a, "org_b": org_b, "items": items, "tag": tag}
+        return {
+            "alice": alice,
+            "bob": bob,
+            "org_a": org_a,
+            "org_b": org_b,
+            "items": items,
+            "tag": tag,
+        }
 
     def _titles(self, db: Db, **filters: Any) -> tuple[list[str], int]:
         rows = content.list_content(

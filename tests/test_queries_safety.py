@@ -24,7 +24,7 @@ from codex_db.ids import new_id
 
 PAYLOADS = [
     "'; DROP TABLE users; --",
-    "\" OR 1=1 --",
+    '" OR 1=1 --',
     "' OR '1'='1",
     "Robert'); DELETE FROM content; --",
     "\\",
@@ -53,9 +53,7 @@ def _counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=lambda p: repr(p[:24]))
-def test_text_parameters_are_stored_verbatim(
-    conn: psycopg.Connection[Any], payload: str
-) -> None:
+def test_text_parameters_are_stored_verbatim(conn: psycopg.Connection[Any], payload: str) -> None:
     """Every text parameter stores and returns the payload unchanged, and nothing else moves."""
     db = dbtx.Conn.of(conn)
     before_schema, before_counts = catalog.snapshot(conn), _counts(conn)
@@ -87,7 +85,11 @@ def test_text_parameters_are_stored_verbatim(
     assert (found.session.ip_address, found.session.user_agent) == (payload, payload)
 
     token = verification_tokens.create_verification_token(
-        db, id=new_id(), identifier=payload, value=payload, expires_at=datetime.now(UTC) + timedelta(hours=1)
+        db,
+        id=new_id(),
+        identifier=payload,
+        value=payload,
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
     consumed = verification_tokens.consume_verification_token(db, identifier=payload, value=payload)
     assert consumed == token
@@ -108,8 +110,12 @@ def test_text_parameters_are_stored_verbatim(
     media = media_items.create_media_item(
         db,
         media_items.CreateMediaItemParams(
-            creator_id=user.id, title=payload, description=payload, media_type="audio",
-            r2_key=payload, mime_type=payload,
+            creator_id=user.id,
+            title=payload,
+            description=payload,
+            media_type="audio",
+            r2_key=payload,
+            mime_type=payload,
         ),
     )
     assert media is not None
@@ -118,18 +124,30 @@ def test_text_parameters_are_stored_verbatim(
     item = content.create_content(
         db,
         content.CreateContentParams(
-            creator_id=user.id, organization_id=org.id, title=payload, slug=payload,
-            description=payload, content_type="written", content_body=payload, category=payload,
-            thumbnail_url=payload, tags=[payload, {"k": payload}],
+            creator_id=user.id,
+            organization_id=org.id,
+            title=payload,
+            slug=payload,
+            description=payload,
+            content_type="written",
+            content_body=payload,
+            category=payload,
+            thumbnail_url=payload,
+            tags=[payload, {"k": payload}],
         ),
     )
     assert item is not None
     assert (item.title, item.slug, item.content_body, item.category) == (payload,) * 4
     assert item.tags == [payload, {"k": payload}]
-    assert content.get_content_by_slug_in_organization(db, organization_id=org.id, slug=payload) == item
+    assert (
+        content.get_content_by_slug_in_organization(db, organization_id=org.id, slug=payload)
+        == item
+    )
     rows = content.list_content(
-        db, content.ListContentParams(search=payload, organization_id=org.id, category=payload,
-                                      skip_rows=0, max_rows=5)
+        db,
+        content.ListContentParams(
+            search=payload, organization_id=org.id, category=payload, skip_rows=0, max_rows=5
+        ),
     )
     assert rows == [item]
 
@@ -178,6 +196,7 @@ def _load(db: dbtx.Conn) -> dict[str, Any]:
         )
         for i in range(300)
     ]
+    org_ids = [org.id for org in orgs if org is not None]
     # Enough organizations and media that a sequential scan is never the cheap plan.
     db.execute(
         "INSERT INTO organizations (name, slug) SELECT 'Filler ' || g, 'filler-' || g"
@@ -192,20 +211,29 @@ def _load(db: dbtx.Conn) -> dict[str, Any]:
         (creators[1],),
     )
     media = media_items.create_media_item(
-        db, media_items.CreateMediaItemParams(
-            creator_id=creators[0], title="m", media_type="video", r2_key="k")
+        db,
+        media_items.CreateMediaItemParams(
+            creator_id=creators[0], title="m", media_type="video", r2_key="k"
+        ),
     )
     assert media is not None
     base = datetime(2025, 1, 1, tzinfo=UTC)
     statuses = ["published", "draft", "archived"]
     rows = (
         content.ImportContentParams(
-            id=uuid.uuid4(), creator_id=creators[i % 200],
-            organization_id=orgs[i % 300].id if i % 4 else None,  # type: ignore[union-attr]
-            title=f"Title {i} about topic {i % 997}", slug=f"slug-{i}", content_type="video",
-            category=f"cat-{i % 50}", tags=[], visibility="public", status=statuses[i % 3],
+            id=uuid.uuid4(),
+            creator_id=creators[i % 200],
+            organization_id=org_ids[i % 300] if i % 4 else None,
+            title=f"Title {i} about topic {i % 997}",
+            slug=f"slug-{i}",
+            content_type="video",
+            category=f"cat-{i % 50}",
+            tags=[],
+            visibility="public",
+            status=statuses[i % 3],
             published_at=base + timedelta(seconds=i) if i % 3 == 0 else None,
-            view_count=0, purchase_count=0,
+            view_count=0,
+            purchase_count=0,
         )
         for i in range(N_CONTENT)
     )
@@ -222,11 +250,14 @@ def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _seq_scans(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...]) -> list[str]:
     with psycopg.RawCursor(conn) as cur:
-        cur.execute(f"EXPLAIN (FORMAT JSON) {query}", params)  # type: ignore[arg-type]
+        cur.execute(f"EXPLAIN (FORMAT JSON) {query}", params)
         plan = cur.fetchone()[0][0]["Plan"]  # type: ignore[index]
     big = {"content", "media_items", "organizations"}
-    return [n["Relation Name"] for n in _plan_nodes(plan)
-            if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in big]
+    return [
+        n["Relation Name"]
+        for n in _plan_nodes(plan)
+        if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in big
+    ]
 
 
 def _cases(k: dict[str, Any]) -> list[tuple[str, str, tuple[Any, ...]]]:
@@ -243,7 +274,11 @@ def _cases(k: dict[str, Any]) -> list[tuple[str, str, tuple[Any, ...]]]:
         ("list by org", content.LIST_CONTENT, (org.id, None, None, None, None, None, 0, 20)),
         ("list by creator", content.LIST_CONTENT, (None, creator, None, None, None, None, 0, 20)),
         ("list by category", content.LIST_CONTENT, (None, None, None, None, "cat-3", None, 0, 20)),
-        ("list by search", content.LIST_CONTENT, (None, None, None, None, None, "topic 42 ", 0, 20)),
+        (
+            "list by search",
+            content.LIST_CONTENT,
+            (None, None, None, None, None, "topic 42 ", 0, 20),
+        ),
         ("count by org", content.COUNT_CONTENT, (org.id, None, None, None, None, None)),
         ("count by search", content.COUNT_CONTENT, (None, None, None, None, None, "topic 42 ")),
         ("increment views", content.INCREMENT_VIEW_COUNT, (c.id,)),
@@ -260,8 +295,11 @@ def test_queries_use_indexes(large_db: tuple[str, dict[str, Any]]) -> None:
     """With 100k content rows, no list or lookup query sequentially scans a content table."""
     url, keys = large_db
     with psycopg.connect(url) as conn:
-        bad = {name: scans for name, query, params in _cases(keys)
-               if (scans := _seq_scans(conn, query, params))}
+        bad = {
+            name: scans
+            for name, query, params in _cases(keys)
+            if (scans := _seq_scans(conn, query, params))
+        }
         conn.rollback()
     assert bad == {}
 
@@ -277,9 +315,17 @@ def test_keyset_walk_while_inserting(migrated_database: Callable[[], str]) -> No
         base = datetime(2026, 1, 1, tzinfo=UTC)
         original = [
             content.ImportContentParams(
-                id=uuid.uuid4(), creator_id=creator.id, title=f"t{i}", slug=f"s{i}",
-                content_type="audio", tags=[], visibility="public", status="published",
-                published_at=base + timedelta(seconds=i // 2), view_count=0, purchase_count=0,
+                id=uuid.uuid4(),
+                creator_id=creator.id,
+                title=f"t{i}",
+                slug=f"s{i}",
+                content_type="audio",
+                tags=[],
+                visibility="public",
+                status="published",
+                published_at=base + timedelta(seconds=i // 2),
+                view_count=0,
+                purchase_count=0,
             )
             for i in range(1000)
         ]
@@ -303,6 +349,7 @@ def _walk(db: dbtx.Conn, page_size: int) -> list[Any]:
     while page:
         seen.extend(page)
         last = page[-1]
+        assert last.published_at is not None
         page = content.list_published_content_after(
             db, after_published_at=last.published_at, after_id=last.id, max_rows=page_size
         )
@@ -316,8 +363,10 @@ def _publish_until(url: str, creator_id: str, stop: threading.Event) -> None:
         while not stop.is_set() and n < 5000:
             n += 1
             item = content.create_content(
-                db, content.CreateContentParams(
-                    creator_id=creator_id, title=f"new {n}", slug=f"new-{n}", content_type="video")
+                db,
+                content.CreateContentParams(
+                    creator_id=creator_id, title=f"new {n}", slug=f"new-{n}", content_type="video"
+                ),
             )
             assert item is not None
             content.publish_content(db, id=item.id)

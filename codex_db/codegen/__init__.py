@@ -16,6 +16,13 @@ plus ``models.py`` (table/view Structs, StrEnums, ``register_types``) and
 
     user = users.get_user(Conn.of(connection), id="u1")
 
+Nullable parameters (``sqlc.narg(x)``, nullable columns) default to ``None`` in
+keyword-only arguments and ``<Query>Params`` Structs; required ones have no default.
+An ``sqlc.embed(t)`` is ``T`` when ``t`` is reached from the FROM table through inner,
+cross or comma joins only, and ``T | None`` (None when all its cells are NULL) on the
+nullable side of an outer join or when `codex_db.codegen.joins` cannot read the
+FROM clause (subqueries, LATERAL, parentheses, CTEs, set operations).
+
 `generate` does the work on a decoded request; `check` reports stale, missing and
 orphaned files; `regenerate` runs sqlc and deletes orphans. Options are documented
 on `codex_db.codegen.options.Options`.

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 
 __all__ = ["Imports"]
 
 
-def _name_key(name: str) -> tuple[int, str]:
-    if name.isupper() and len(name) > 1:
-        return (0, name)
-    return (1, name) if name[:1].isupper() else (2, name.lower())
+def _natural(text: str) -> tuple[str | int, ...]:
+    """Natural order, as ruff's isort uses: ``p2`` before ``p10``."""
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(re.split(r"(\d+)", text)))
+
+
+def _name_key(name: str) -> tuple[int, tuple[str | int, ...], tuple[str | int, ...]]:
+    """Constants, then classes, then the rest; case-insensitively within each (ruff's order)."""
+    constant = name.isupper() and len(name) > 1
+    kind = 0 if constant else 1 if name[:1].isupper() else 2
+    return (kind, _natural(name.lower()), _natural(name))
 
 
 class Imports:

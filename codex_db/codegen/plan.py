@@ -30,10 +30,11 @@ __all__ = [
 
 
 class Field(msgspec.Struct, frozen=True):
-    """One attribute of a generated Struct."""
+    """One attribute of a generated Struct; *optional* ones default to ``None``."""
 
     name: str
     type: PyType
+    optional: bool = False
 
 
 class Part(msgspec.Struct, frozen=True):
@@ -79,7 +80,10 @@ class EnumDef(msgspec.Struct, frozen=True):
 
 
 class Param(msgspec.Struct, frozen=True):
-    """A function argument (or params-Struct field) and how it is passed to psycopg."""
+    """A function argument (or params-Struct field) and how it is passed to psycopg.
+
+    *nullable* ones (``T | None``, or ``Any`` for a nullable column) default to None.
+    """
 
     name: str
     type: PyType

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from codex_db.codegen import naming
+from codex_db.codegen import joins, naming
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.pgtypes import PyType
 from codex_db.codegen.plan import Field, ModelDef, Param, Part, QueryDef, Result, RowDef, row_def
@@ -13,9 +13,6 @@ from codex_db.codegen.resolver import MODELS_PREFIX, TypeResolver
 
 __all__ = ["plan_queries"]
 
-_FROM = re.compile(r"\bFROM\s+([A-Za-z_\"][\w\".]*)", re.IGNORECASE)
-_FROM_WORD = re.compile(r"\bFROM\b", re.IGNORECASE)
-_OUTER_JOIN = re.compile(r"\b(LEFT|RIGHT|FULL)\s+(OUTER\s+)?JOIN\b", re.IGNORECASE)
 _SUPPORTED = frozenset({":one", ":many", ":exec", ":execrows", ":execresult", ":copyfrom"})
 _ADVICE = {
     ":execlastid": "PostgreSQL has no last insert id: add 'RETURNING id' and use :one",
@@ -90,7 +87,7 @@ class _QueryPlanner:
             return None
         types = [p.type for p in params]
         gc = not all(self.resolver.is_safe(t) for t in types)
-        fields = [Field(p.name, p.type) for p in params]
+        fields = [Field(p.name, p.type, optional=p.nullable) for p in params]
         return RowDef(naming.pascal_name(self.query.name) + "Params", fields, gc=gc)
 
     def _sql(self) -> str:
@@ -171,7 +168,7 @@ class _QueryPlanner:
         types: list[PyType] = []
         parts: list[Part] = []
         cell = 0
-        for column in columns:
+        for index, column in enumerate(columns):
             if column.embed_table is None:
                 py_type = self.resolver.resolve(column, f"{self.where}: column {column.name}")
                 names.append(column.name)
@@ -182,7 +179,7 @@ class _QueryPlanner:
             model = self._embedded(column.embed_table)
             ref = MODELS_PREFIX + model.row.class_name
             names.append(naming.snake_name(model.row.class_name))
-            outer = model.key in nullable
+            outer = index in nullable
             types.append(PyType(ref + (" | None" if outer else "")))
             stop = cell + len(model.columns)
             parts.append(
@@ -198,29 +195,54 @@ class _QueryPlanner:
             RowDef(naming.pascal_name(self.query.name) + "Row", fields, parts, gc=gc)
         )
 
-    def _nullable_embeds(self, columns: list[Column]) -> set[tuple[str, str]]:
-        """Embedded tables that may be all-NULL: any on the optional side of an outer join.
+    def _nullable_embeds(self, columns: list[Column]) -> set[int]:
+        """Indexes of the embeds (in *columns*) that may be all-NULL: outer-joined ones.
 
-        Only the single FROM table of a query whose outer joins are all LEFT joins is
-        known to be present; self-joins and subqueries make every embed nullable.
+        `joins.from_items` reads the FROM clause; a table reached only through inner
+        (or cross) joins is present in every row. When the clause cannot be read, or an
+        embed cannot be matched to exactly one table in it, the embed is nullable.
         """
-        keys = [
-            (self.resolver.schema_of(c.embed_table), c.embed_table.name)
-            for c in columns
-            if c.embed_table
-        ]
-        joins = [m.group(1).upper() for m in _OUTER_JOIN.finditer(self.query.text)]
-        if not joins:
-            return set()
-        froms = _FROM.findall(self.query.text)
-        single = len(froms) == 1 and len(_FROM_WORD.findall(self.query.text)) == 1
-        if joins != ["LEFT"] * len(joins) or not single or len(set(keys)) != len(keys):
-            return set(keys)
-        parts = [p.strip('"') for p in froms[0].split(".")]
-        first = (
-            (parts[0], parts[1]) if len(parts) == 2 else (self.resolver.default_schema, parts[0])
-        )
-        return {key for key in keys if key != first}
+        embeds = [i for i, c in enumerate(columns) if c.embed_table is not None]
+        items = joins.from_items(self.query.text)
+        if items is None:
+            return set(embeds)
+        nullable: set[int] = set()
+        seen: dict[tuple[str, str], int] = {}
+        for index in embeds:
+            table = columns[index].embed_table
+            assert table is not None
+            key = (self.resolver.schema_of(table), table.name)
+            candidates = [
+                item
+                for item in items
+                if (item.schema or self.resolver.default_schema, item.name) == key
+            ]
+            if len(candidates) > 1:
+                occurrence = seen.get(key, 0)
+                seen[key] = occurrence + 1
+                qualifier = self._embed_qualifier(key, occurrence)
+                candidates = [item for item in candidates if item.qualifier == qualifier]
+            if len(candidates) != 1 or candidates[0].nullable:
+                nullable.add(index)
+        return nullable
+
+    def _embed_qualifier(self, key: tuple[str, str], occurrence: int) -> str | None:
+        """The alias sqlc wrote before the *occurrence*-th expansion of the embed of *key*.
+
+        sqlc expands ``sqlc.embed(a)`` to ``a.col1, a.col2, ...`` in ``query.text``.
+        """
+        model = self.models.get(key)
+        if model is None:
+            return None
+        names = [f'(?:"{re.escape(c.name)}"|{re.escape(c.name)}\\b)' for c in model.columns]
+        qualifier = r'(?P<q>"(?:[^"]|"")*"|[A-Za-z_][\w$]*)\.'
+        pattern = r'(?<![\w$."])' + qualifier + names[0]
+        pattern += "".join(rf"\s*,\s*(?P=q)\.{name}" for name in names[1:])
+        found = [m.group("q") for m in re.finditer(pattern, self.query.text)]
+        if occurrence >= len(found):
+            return None
+        raw = found[occurrence]
+        return raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
 
     def _embedded(self, table: Identifier) -> ModelDef:
         key = (self.resolver.schema_of(table), table.name)

@@ -94,7 +94,9 @@ def row_class(module: Module, row: RowDef, *, kw_only: bool = False) -> list[str
     for field in row.fields:
         module.imports.update(field.type.imports)
         note = f"  # {field.type.note}" if field.type.note else ""
-        lines.append(f"    {field.name}: {module.annotation(field.type.annotation)}{note}")
+        default = " = None" if field.optional else ""
+        annotation = module.annotation(field.type.annotation)
+        lines.append(f"    {field.name}: {annotation}{default}{note}")
     if not row.fields:
         lines.append("    pass")
     if row.needs_builder:

@@ -98,7 +98,8 @@ def _arguments(module: Module, query: QueryDef, is_async: bool) -> list[str | _l
         args.append("*")
     for param in query.params:
         module.imports.update(param.type.imports)
-        args.append(f"{param.name}: {module.annotation(param.type.annotation)}")
+        default = " = None" if param.nullable else ""
+        args.append(f"{param.name}: {module.annotation(param.type.annotation)}{default}")
     return args
 
 

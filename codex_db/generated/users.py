@@ -2,7 +2,6 @@
 # versions:
 #   sqlc v1.31.1
 # source: users.sql
-# ruff: noqa: E501
 """Queries of users.sql."""
 
 from typing import Final
@@ -14,27 +13,47 @@ from codex_db.generated import models
 
 CREATE_USER: Final = """-- name: CreateUser :one
 INSERT INTO users (id, name, email, email_verified, image)
-VALUES ($1, $2, $3, $4, $5)
+VALUES ($1, $2, lower($3), coalesce($4::boolean, false), $5)
 RETURNING id, name, email, email_verified, image, created_at, updated_at, deleted_at
 """
 
 GET_USER: Final = """-- name: GetUser :one
-SELECT id, name, email, email_verified, image, created_at, updated_at, deleted_at FROM users WHERE id = $1
+SELECT id, name, email, email_verified, image, created_at, updated_at, deleted_at FROM users
+WHERE id = $1 AND deleted_at IS NULL
 """
 
 GET_USER_BY_EMAIL: Final = """-- name: GetUserByEmail :one
-SELECT id, name, email, email_verified, image, created_at, updated_at, deleted_at FROM users WHERE lower(email) = lower($1) AND deleted_at IS NULL
+SELECT id, name, email, email_verified, image, created_at, updated_at, deleted_at FROM users
+WHERE lower(email) = lower($1) AND deleted_at IS NULL
 """
 
 LIST_USERS: Final = """-- name: ListUsers :many
 SELECT id, name, email, email_verified, image, created_at, updated_at, deleted_at FROM users
-WHERE deleted_at IS NULL
-ORDER BY created_at DESC, id
-LIMIT $2 OFFSET $1
+WHERE deleted_at IS NULL OR $1::boolean
+ORDER BY created_at, id
+LIMIT $3 OFFSET $2
+"""
+
+RESTORE_USER: Final = """-- name: RestoreUser :execrows
+UPDATE users SET deleted_at = NULL
+WHERE id = $1 AND deleted_at IS NOT NULL
 """
 
 SOFT_DELETE_USER: Final = """-- name: SoftDeleteUser :execrows
-UPDATE users SET deleted_at = now(), updated_at = now()
+UPDATE users SET deleted_at = now()
+WHERE id = $1 AND deleted_at IS NULL
+"""
+
+UPDATE_USER: Final = """-- name: UpdateUser :one
+UPDATE users
+SET name = coalesce($1, name),
+    image = coalesce($2, image)
+WHERE id = $3 AND deleted_at IS NULL
+RETURNING id, name, email, email_verified, image, created_at, updated_at, deleted_at
+"""
+
+VERIFY_USER_EMAIL: Final = """-- name: VerifyUserEmail :execrows
+UPDATE users SET email_verified = true
 WHERE id = $1 AND deleted_at IS NULL
 """
 
@@ -43,12 +62,14 @@ class CreateUserParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     id: str
     name: str
     email: str
-    email_verified: bool
-    image: str | None
+    email_verified: bool | None = None
+    image: str | None = None
 
 
 def create_user(conn: DBTX, params: CreateUserParams) -> models.User | None:
-    """Insert a user; id, name and email are required, the rest have defaults."""
+    """Create a user. The email is stored lower-cased, as better-auth does;
+    generate the id with codex_db.new_id().
+    """
     return conn.fetch_one(
         CREATE_USER,
         (params.id, params.name, params.email, params.email_verified, params.image),
@@ -57,20 +78,47 @@ def create_user(conn: DBTX, params: CreateUserParams) -> models.User | None:
 
 
 def get_user(conn: DBTX, *, id: str) -> models.User | None:
-    """Fetch a user by id, including soft-deleted ones."""
+    """A user by id; soft-deleted users are not returned."""
     return conn.fetch_one(GET_USER, (id,), models.User)
 
 
 def get_user_by_email(conn: DBTX, *, email: str) -> models.User | None:
-    """Fetch a live (not soft-deleted) user by email, case-insensitively."""
+    """A user by email, ignoring case; soft-deleted users are not returned."""
     return conn.fetch_one(GET_USER_BY_EMAIL, (email,), models.User)
 
 
-def list_users(conn: DBTX, *, skip_rows: int, max_rows: int) -> list[models.User]:
-    """Live users, newest first, one page at a time."""
-    return conn.fetch_all(LIST_USERS, (skip_rows, max_rows), models.User)
+def list_users(
+    conn: DBTX,
+    *,
+    include_deleted: bool,
+    skip_rows: int,
+    max_rows: int,
+) -> list[models.User]:
+    """Users, oldest first; soft-deleted ones only when include_deleted is true."""
+    return conn.fetch_all(LIST_USERS, (include_deleted, skip_rows, max_rows), models.User)
+
+
+def restore_user(conn: DBTX, *, id: str) -> int:
+    """Undo a soft delete."""
+    return conn.execute(RESTORE_USER, (id,))
 
 
 def soft_delete_user(conn: DBTX, *, id: str) -> int:
-    """Mark a user deleted; returns 0 when it was already deleted or does not exist."""
+    """Soft-delete a user; a trigger ends the user's sessions in the same transaction."""
     return conn.execute(SOFT_DELETE_USER, (id,))
+
+
+def update_user(
+    conn: DBTX,
+    *,
+    name: str | None = None,
+    image: str | None = None,
+    id: str,
+) -> models.User | None:
+    """Change a user's name and/or image; a NULL argument keeps the current value."""
+    return conn.fetch_one(UPDATE_USER, (name, image, id), models.User)
+
+
+def verify_user_email(conn: DBTX, *, id: str) -> int:
+    """Mark a user's email address as verified."""
+    return conn.execute(VERIFY_USER_EMAIL, (id,))

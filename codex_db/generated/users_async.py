@@ -11,13 +11,18 @@ from codex_db.generated.users import (
     GET_USER,
     GET_USER_BY_EMAIL,
     LIST_USERS,
+    RESTORE_USER,
     SOFT_DELETE_USER,
+    UPDATE_USER,
+    VERIFY_USER_EMAIL,
     CreateUserParams,
 )
 
 
 async def create_user(conn: AsyncDBTX, params: CreateUserParams) -> models.User | None:
-    """Insert a user; id, name and email are required, the rest have defaults."""
+    """Create a user. The email is stored lower-cased, as better-auth does;
+    generate the id with codex_db.new_id().
+    """
     return await conn.fetch_one(
         CREATE_USER,
         (params.id, params.name, params.email, params.email_verified, params.image),
@@ -26,20 +31,47 @@ async def create_user(conn: AsyncDBTX, params: CreateUserParams) -> models.User 
 
 
 async def get_user(conn: AsyncDBTX, *, id: str) -> models.User | None:
-    """Fetch a user by id, including soft-deleted ones."""
+    """A user by id; soft-deleted users are not returned."""
     return await conn.fetch_one(GET_USER, (id,), models.User)
 
 
 async def get_user_by_email(conn: AsyncDBTX, *, email: str) -> models.User | None:
-    """Fetch a live (not soft-deleted) user by email, case-insensitively."""
+    """A user by email, ignoring case; soft-deleted users are not returned."""
     return await conn.fetch_one(GET_USER_BY_EMAIL, (email,), models.User)
 
 
-async def list_users(conn: AsyncDBTX, *, skip_rows: int, max_rows: int) -> list[models.User]:
-    """Live users, newest first, one page at a time."""
-    return await conn.fetch_all(LIST_USERS, (skip_rows, max_rows), models.User)
+async def list_users(
+    conn: AsyncDBTX,
+    *,
+    include_deleted: bool,
+    skip_rows: int,
+    max_rows: int,
+) -> list[models.User]:
+    """Users, oldest first; soft-deleted ones only when include_deleted is true."""
+    return await conn.fetch_all(LIST_USERS, (include_deleted, skip_rows, max_rows), models.User)
+
+
+async def restore_user(conn: AsyncDBTX, *, id: str) -> int:
+    """Undo a soft delete."""
+    return await conn.execute(RESTORE_USER, (id,))
 
 
 async def soft_delete_user(conn: AsyncDBTX, *, id: str) -> int:
-    """Mark a user deleted; returns 0 when it was already deleted or does not exist."""
+    """Soft-delete a user; a trigger ends the user's sessions in the same transaction."""
     return await conn.execute(SOFT_DELETE_USER, (id,))
+
+
+async def update_user(
+    conn: AsyncDBTX,
+    *,
+    name: str | None = None,
+    image: str | None = None,
+    id: str,
+) -> models.User | None:
+    """Change a user's name and/or image; a NULL argument keeps the current value."""
+    return await conn.fetch_one(UPDATE_USER, (name, image, id), models.User)
+
+
+async def verify_user_email(conn: AsyncDBTX, *, id: str) -> int:
+    """Mark a user's email address as verified."""
+    return await conn.execute(VERIFY_USER_EMAIL, (id,))

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from codex_db.codegen import CodegenError, naming
+from codex_db.codegen._imports import Imports
 from codex_db.codegen._layout import Group, docstring, file_noqa, secret_noqa, string_literal
 from codex_db.codegen.options import parse_options
 from codex_db.codegen.pgtypes import PyType, builtin_type, normalize
@@ -126,3 +127,19 @@ def test_strings_and_noqa() -> None:
     assert file_noqa(["short"], 100) == ""
     assert docstring(['Ends with "quote"'], "") == ['"""Ends with "quote" """']
     assert docstring(["One", "", "  two"], "    ") == ['    """One', "", "    two", '    """']
+
+
+def test_import_names_sorted_like_ruff() -> None:
+    """Constants, classes, then functions; case-insensitive natural order within each."""
+    imports = Imports(["app"])
+    for name in (
+        "POSTS_WITH_AUTHORS",
+        "POSTS_WITH_AUTHOR_AND_TEAM",
+        "Row10",
+        "Row2",
+        "scalar",
+        "P",
+    ):
+        imports.add("app.queries", name)
+    names = "POSTS_WITH_AUTHOR_AND_TEAM, POSTS_WITH_AUTHORS, P, Row2, Row10, scalar"
+    assert imports.render(200) == [f"from app.queries import {names}"]

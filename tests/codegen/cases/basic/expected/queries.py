@@ -82,7 +82,7 @@ class AddSessionParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     id: str
     token: str
     user_id: str
-    class_: str | None
+    class_: str | None = None
     p5: int
 
 
@@ -156,14 +156,18 @@ class ListSessionsByClassRow(msgspec.Struct, frozen=True, gc=False):
     class_: str | None
 
 
-def list_sessions_by_class(conn: DBTX, *, class_: str | None) -> list[ListSessionsByClassRow]:
+def list_sessions_by_class(
+    conn: DBTX,
+    *,
+    class_: str | None = None,
+) -> list[ListSessionsByClassRow]:
     return conn.fetch_all(LIST_SESSIONS_BY_CLASS, (class_,), ListSessionsByClassRow)
 
 
 def iter_list_sessions_by_class(
     conn: DBTX,
     *,
-    class_: str | None,
+    class_: str | None = None,
 ) -> Generator[ListSessionsByClassRow, None, None]:
     return conn.stream(LIST_SESSIONS_BY_CLASS, (class_,), ListSessionsByClassRow)
 

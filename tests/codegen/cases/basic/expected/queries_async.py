@@ -90,7 +90,7 @@ def iter_list_emails(conn: AsyncDBTX) -> AsyncGenerator[str, None]:
 async def list_sessions_by_class(
     conn: AsyncDBTX,
     *,
-    class_: str | None,
+    class_: str | None = None,
 ) -> list[ListSessionsByClassRow]:
     return await conn.fetch_all(LIST_SESSIONS_BY_CLASS, (class_,), ListSessionsByClassRow)
 
@@ -98,7 +98,7 @@ async def list_sessions_by_class(
 def iter_list_sessions_by_class(
     conn: AsyncDBTX,
     *,
-    class_: str | None,
+    class_: str | None = None,
 ) -> AsyncGenerator[ListSessionsByClassRow, None]:
     return conn.stream(LIST_SESSIONS_BY_CLASS, (class_,), ListSessionsByClassRow)
 

@@ -70,9 +70,9 @@ ORDER BY id
 
 
 class CopyEventsParams(msgspec.Struct, frozen=True, kw_only=True):
-    author_id: UUID | None
+    author_id: UUID | None = None
     kind: str
-    payload: Any
+    payload: Any = None
 
     def copy_row(self) -> tuple[Any, ...]:
         return (self.author_id, self.kind, maybe_jsonb(self.payload))
@@ -100,12 +100,12 @@ def count_events(conn: DBTX) -> CountEventsRow | None:
     return conn.fetch_one(COUNT_EVENTS, (), CountEventsRow)
 
 
-def create_author(conn: DBTX, *, name: str, bio: Any) -> UUID | None:
+def create_author(conn: DBTX, *, name: str, bio: Any = None) -> UUID | None:
     return conn.fetch_one(CREATE_AUTHOR, (name, maybe_jsonb(bio)), scalar)
 
 
 class CreateInvoiceParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    author_id: UUID | None
+    author_id: UUID | None = None
     status: models.BillingInvoiceStatus
     total: Decimal
 
@@ -204,7 +204,7 @@ class SearchInvoicesRow(msgspec.Struct, frozen=True, gc=False):
 def search_invoices(
     conn: DBTX,
     *,
-    status: models.BillingInvoiceStatus | None,
+    status: models.BillingInvoiceStatus | None = None,
     min_total: Decimal,
 ) -> list[SearchInvoicesRow]:
     return conn.fetch_all(SEARCH_INVOICES, (status, min_total), SearchInvoicesRow)
@@ -213,7 +213,7 @@ def search_invoices(
 def iter_search_invoices(
     conn: DBTX,
     *,
-    status: models.BillingInvoiceStatus | None,
+    status: models.BillingInvoiceStatus | None = None,
     min_total: Decimal,
 ) -> Generator[SearchInvoicesRow, None, None]:
     return conn.stream(SEARCH_INVOICES, (status, min_total), SearchInvoicesRow)

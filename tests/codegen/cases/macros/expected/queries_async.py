@@ -48,7 +48,7 @@ async def count_events(conn: AsyncDBTX) -> CountEventsRow | None:
     return await conn.fetch_one(COUNT_EVENTS, (), CountEventsRow)
 
 
-async def create_author(conn: AsyncDBTX, *, name: str, bio: Any) -> UUID | None:
+async def create_author(conn: AsyncDBTX, *, name: str, bio: Any = None) -> UUID | None:
     return await conn.fetch_one(CREATE_AUTHOR, (name, maybe_jsonb(bio)), scalar)
 
 
@@ -121,7 +121,7 @@ def iter_list_tags(conn: AsyncDBTX) -> AsyncGenerator[models.Tag, None]:
 async def search_invoices(
     conn: AsyncDBTX,
     *,
-    status: models.BillingInvoiceStatus | None,
+    status: models.BillingInvoiceStatus | None = None,
     min_total: Decimal,
 ) -> list[SearchInvoicesRow]:
     return await conn.fetch_all(SEARCH_INVOICES, (status, min_total), SearchInvoicesRow)
@@ -130,7 +130,7 @@ async def search_invoices(
 def iter_search_invoices(
     conn: AsyncDBTX,
     *,
-    status: models.BillingInvoiceStatus | None,
+    status: models.BillingInvoiceStatus | None = None,
     min_total: Decimal,
 ) -> AsyncGenerator[SearchInvoicesRow, None]:
     return conn.stream(SEARCH_INVOICES, (status, min_total), SearchInvoicesRow)

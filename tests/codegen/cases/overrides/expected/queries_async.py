@@ -24,7 +24,7 @@ async def create_person(
     *,
     email: str,
     profile: Profile,
-    address: Address | None,
+    address: Address | None = None,
     remark: str,
     type_: str,
 ) -> models.People | None:

@@ -73,7 +73,7 @@ class FindByMoodRow(msgspec.Struct, frozen=True, gc=False):
 def find_by_mood(
     conn: DBTX,
     *,
-    mood: models.Mood | None,
+    mood: models.Mood | None = None,
     levels: list[models.ExtraLevel],
 ) -> list[FindByMoodRow]:
     return conn.fetch_all(FIND_BY_MOOD, (mood, levels), FindByMoodRow)
@@ -90,31 +90,31 @@ class InsertEverythingParams(msgspec.Struct, frozen=True, kw_only=True):
     c_real: float
     c_double: float
     c_numeric: Decimal
-    c_money: str | None
+    c_money: str | None = None
     c_bool: bool
     c_text: str
-    c_varchar: str | None
-    c_char: str | None
-    c_bytea: bytes | None
-    c_uuid: UUID | None
-    c_date: date | None
-    c_time: time | None
-    c_timetz: time | None
-    c_timestamp: datetime | None
-    c_timestamptz: datetime | None
-    c_interval: timedelta | None
-    c_inet: Inet | None
-    c_cidr: Cidr | None
-    c_macaddr: str | None
-    c_json: Any
-    c_jsonb: Any
-    c_int4range: Range[int] | None
-    c_tstzrange: Range[datetime] | None
-    c_mood: models.Mood | None
+    c_varchar: str | None = None
+    c_char: str | None = None
+    c_bytea: bytes | None = None
+    c_uuid: UUID | None = None
+    c_date: date | None = None
+    c_time: time | None = None
+    c_timetz: time | None = None
+    c_timestamp: datetime | None = None
+    c_timestamptz: datetime | None = None
+    c_interval: timedelta | None = None
+    c_inet: Inet | None = None
+    c_cidr: Cidr | None = None
+    c_macaddr: str | None = None
+    c_json: Any = None
+    c_jsonb: Any = None
+    c_int4range: Range[int] | None = None
+    c_tstzrange: Range[datetime] | None = None
+    c_mood: models.Mood | None = None
     c_level: models.ExtraLevel
-    c_text_array: list[str] | None
-    c_int_matrix: list[list[int]] | None
-    c_mood_array: list[models.Mood] | None
+    c_text_array: list[str] | None = None
+    c_int_matrix: list[list[int]] | None = None
+    c_mood_array: list[models.Mood] | None = None
     c_uuid_array: list[UUID]
 
 
@@ -176,5 +176,5 @@ def mood_array(conn: DBTX, *, id: int) -> list[models.Mood] | None:
     return conn.fetch_one(MOOD_ARRAY, (id,), scalar)
 
 
-def set_jsonb(conn: DBTX, *, doc: Any, plain: Any, id: int) -> int:
+def set_jsonb(conn: DBTX, *, doc: Any = None, plain: Any = None, id: int) -> int:
     return conn.execute(SET_JSONB, (maybe_jsonb(doc), maybe_json(plain), id))

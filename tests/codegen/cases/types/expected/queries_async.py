@@ -32,7 +32,7 @@ async def echo_jsonb(conn: AsyncDBTX, *, doc: Any) -> Any:
 async def find_by_mood(
     conn: AsyncDBTX,
     *,
-    mood: models.Mood | None,
+    mood: models.Mood | None = None,
     levels: list[models.ExtraLevel],
 ) -> list[FindByMoodRow]:
     return await conn.fetch_all(FIND_BY_MOOD, (mood, levels), FindByMoodRow)
@@ -95,5 +95,5 @@ async def mood_array(conn: AsyncDBTX, *, id: int) -> list[models.Mood] | None:
     return await conn.fetch_one(MOOD_ARRAY, (id,), scalar)
 
 
-async def set_jsonb(conn: AsyncDBTX, *, doc: Any, plain: Any, id: int) -> int:
+async def set_jsonb(conn: AsyncDBTX, *, doc: Any = None, plain: Any = None, id: int) -> int:
     return await conn.execute(SET_JSONB, (maybe_jsonb(doc), maybe_json(plain), id))
