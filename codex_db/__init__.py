@@ -35,6 +35,8 @@ from codex_db.errors import (
     is_not_null_violation,
     is_unique_violation,
 )
+from codex_db.ids import new_id
+from codex_db.pagination import Page, apaginate, paginate
 from codex_db.transaction import IsolationLevel, Rollback, Transaction
 from codex_db.triggers import (
     DATABASE_TRIGGERS,
@@ -57,6 +59,7 @@ __all__ = [
     "DatabaseWs",
     "IsolationLevel",
     "MigrationError",
+    "Page",
     "PoolExhaustedError",
     "Pooler",
     "Rollback",
@@ -67,6 +70,7 @@ __all__ = [
     "TriggerMetadata",
     "UnknownTriggerError",
     "__version__",
+    "apaginate",
     "close_db_pool",
     "db",
     "db_http",
@@ -80,6 +84,8 @@ __all__ = [
     "is_foreign_key_violation",
     "is_not_null_violation",
     "is_unique_violation",
+    "new_id",
+    "paginate",
     "sql",
     "test_db_connection",
     "triggers",
