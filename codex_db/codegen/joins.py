@@ -13,7 +13,7 @@ import re
 
 import msgspec
 
-__all__ = ["FromItem", "from_items"]
+__all__ = ["FromItem", "Token", "from_items", "tokens", "top_level"]
 
 
 class FromItem(msgspec.Struct, frozen=True):
@@ -40,8 +40,8 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-# A word token is ("w", lowered); a quoted identifier ("q", name); anything else ("o", text).
-_Token = tuple[str, str]
+Token = tuple[str, str]
+"""A word is ``("w", lowered)``, a quoted identifier ``("q", name)``, else ``("o", text)``."""
 
 _END = frozenset(
     {"where", "group", "having", "window", "order", "limit", "offset", "fetch", "for",
@@ -52,8 +52,9 @@ _NOT_ALIAS = _END | _JOIN_WORDS | {"tablesample", "lateral", "only", "as"}
 _UNSURE = frozenset({"lateral", "tablesample", "rows", "with", "natural"})
 
 
-def _tokens(text: str) -> list[_Token] | None:
-    out: list[_Token] = []
+def tokens(text: str) -> list[Token] | None:
+    """The tokens of *text* without spaces and comments; None when it cannot be read."""
+    out: list[Token] = []
     pos = 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -73,10 +74,10 @@ def _tokens(text: str) -> list[_Token] | None:
     return out
 
 
-def _top_level(tokens: list[_Token]) -> list[tuple[int, _Token]] | None:
+def top_level(tokens: list[Token]) -> list[tuple[int, Token]] | None:
     """Depth-0 tokens with their index; None when brackets do not balance."""
     depth = 0
-    out: list[tuple[int, _Token]] = []
+    out: list[tuple[int, Token]] = []
     for index, token in enumerate(tokens):
         if token[0] == "o" and token[1] in ("(", "["):
             depth += 1
@@ -93,27 +94,27 @@ def _top_level(tokens: list[_Token]) -> list[tuple[int, _Token]] | None:
 
 def from_items(text: str) -> list[FromItem] | None:
     """The tables of the top-level ``SELECT ... FROM`` clause, or None when unsure."""
-    tokens = _tokens(text)
-    if not tokens or tokens[0] != ("w", "select"):
+    found = tokens(text)
+    if not found or found[0] != ("w", "select"):
         return None
-    top = _top_level(tokens)
+    top = top_level(found)
     if top is None:
         return None
     words = [t[1] for _, t in top if t[0] == "w"]
     if words.count("from") != 1 or {"union", "intersect", "except"} & set(words):
         return None
     start = next(i for i, (_, t) in enumerate(top) if t == ("w", "from"))
-    return _Parser(tokens, top[start][0] + 1).parse()
+    return _Parser(found, top[start][0] + 1).parse()
 
 
 class _Parser:
     """A recursive-descent reader of one FROM clause (no nested parentheses handled)."""
 
-    def __init__(self, tokens: list[_Token], pos: int) -> None:
+    def __init__(self, tokens: list[Token], pos: int) -> None:
         self.tokens = tokens
         self.pos = pos
 
-    def peek(self, offset: int = 0) -> _Token:
+    def peek(self, offset: int = 0) -> Token:
         index = self.pos + offset
         return self.tokens[index] if index < len(self.tokens) else ("o", ";")
 

@@ -100,7 +100,12 @@ class Result(msgspec.Struct, frozen=True):
 
 
 class QueryDef(msgspec.Struct, frozen=True):
-    """Everything needed to print one query's constant, classes and functions."""
+    """Everything needed to print one query's constant, classes and functions.
+
+    *one_row* is ``"insert"`` or ``"aggregate"`` when a ``:one`` query is proven to
+    return exactly one row (see `codegen.cardinality`): its function then returns the
+    row, not ``Row | None``, and raises if no row comes back after all.
+    """
 
     name: str
     source: str
@@ -112,6 +117,7 @@ class QueryDef(msgspec.Struct, frozen=True):
     params: list[Param]
     params_struct: RowDef | None = None
     result: Result | None = None
+    one_row: str = ""
 
 
 def plan_models(catalog: Catalog, resolver: TypeResolver) -> tuple[list[EnumDef], list[ModelDef]]:

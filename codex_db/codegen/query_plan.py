@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from codex_db.codegen import joins, naming
+import msgspec
+
+from codex_db.codegen import cardinality, joins, naming
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.pgtypes import PyType
 from codex_db.codegen.plan import Field, ModelDef, Param, Part, QueryDef, Result, RowDef, row_def
@@ -60,10 +62,24 @@ class _QueryPlanner:
         params = self._params()
         struct = self._params_struct(params)
         sql = self._copy_sql() if q.cmd == ":copyfrom" else self._sql()
-        result = self._result() if q.cmd in (":one", ":many") else None
+        one_row = self._one_row()
+        result = self._result(one_row) if q.cmd in (":one", ":many") else None
         doc = _docstring(q.comments)
         func, const = naming.identifier(naming.snake_name(q.name)), naming.constant_name(q.name)
-        return QueryDef(q.name, q.filename, func, const, q.cmd, sql, doc, params, struct, result)
+        kind = one_row.kind if one_row else ""
+        return QueryDef(
+            q.name, q.filename, func, const, q.cmd, sql, doc, params, struct, result, kind
+        )
+
+    def _one_row(self) -> cardinality.OneRow | None:
+        """The proof that a ``:one`` query returns exactly one row, if there is one."""
+        if self.query.cmd != ":one" or not self.query.columns:
+            return None
+        proof = cardinality.one_row(self.query.text)
+        width = len(self.query.columns)
+        if proof is not None and proof.kind == "aggregate" and proof.width != width:
+            return None  # sqlc and the tokenizer disagree on the items: stay optional
+        return proof
 
     def _params(self) -> list[Param]:
         params = self.query.params
@@ -126,12 +142,18 @@ class _QueryPlanner:
         )
         return f"-- name: {self.query.name} :copyfrom\nCOPY {table} ({columns}) FROM STDIN\n"
 
-    def _result(self) -> Result:
+    def _result(self, one_row: cardinality.OneRow | None) -> Result:
         columns = self.query.columns
         if not columns:
             raise CodegenError(
                 f"{self.where}: {self.query.cmd} query returns no columns; use :exec or :execrows"
             )
+        if one_row is not None and one_row.nullable:
+            # sqlc types sum(), max()... NOT NULL, but they are NULL over no rows.
+            columns = [
+                msgspec.structs.replace(c, not_null=False) if i in one_row.nullable else c
+                for i, c in enumerate(columns)
+            ]
         if any(c.embed_table for c in columns):
             return self._embed_result(columns)
         types = [self.resolver.resolve(c, f"{self.where}: column {c.name or '?'}") for c in columns]

@@ -118,7 +118,12 @@ def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> s
         return f"AsyncGenerator[{row}, None]" if is_async else f"Generator[{row}, None, None]"
     if query.cmd == ":many":
         return f"list[{row}]"
-    return row if row.endswith(" | None") or row == "Any" else f"{row} | None"
+    return row if query.one_row or _has_none(row) else f"{row} | None"
+
+
+def _has_none(annotation: str) -> bool:
+    """True when None is already a value of *annotation*."""
+    return annotation.endswith(" | None") or annotation == "Any"
 
 
 def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[str]:
@@ -143,8 +148,45 @@ def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[
         if make == "scalar":
             module.imports.add("codex_db.dbtx", "scalar")
         args.append(make)
+    check = _checked(module, query)
+    if check and query.result is not None:
+        # scalar() returns Any: annotate the variable so that mypy still checks the return.
+        row = module.annotation(query.result.annotation)
+        keyword = f"{check}: {row} | None = " if query.result.make == "scalar" else f"{check} = "
     call = _layout.Group(f"{keyword}{'' if stream else aw}conn.{method}(", args, ")")
-    return _layout.lines(call, "    ", "", width)
+    lines = _layout.lines(call, "    ", "", width)
+    if check:
+        raise_ = _layout.Group("raise RuntimeError(", [_string(_no_row_message(query))], ")")
+        lines += [f"    if {check} is None:", *_layout.lines(raise_, "        ", "", width)]
+        lines.append(f"    return {check}")
+    return lines
+
+
+def _checked(module: Module, query: QueryDef) -> str:
+    """The variable holding the row when the function must check it exists, else ``""``.
+
+    Only ``:one`` queries proven to return one row are checked, and only when None is not
+    a value of the result: a scalar that may be NULL is returned as is, None meaning NULL.
+    """
+    if query.cmd != ":one" or not query.one_row or query.result is None:
+        return ""
+    if _has_none(module.annotation(query.result.annotation)):
+        return ""
+    taken = {p.name for p in query.params} if query.params_struct is None else set()
+    name = "row"
+    while name in taken:
+        name += "_"
+    return name
+
+
+def _no_row_message(query: QueryDef) -> str:
+    if query.one_row == "insert":
+        return f"{query.name} returned no row: did a trigger or a rule skip the INSERT?"
+    return f"{query.name} returned no row"
+
+
+def _string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _method(module: Module, query: QueryDef, stream: bool) -> tuple[str, str]:

@@ -55,9 +55,9 @@ class CreateAccountParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     password: str | None = None
 
 
-def create_account(conn: DBTX, params: CreateAccountParams) -> models.Account | None:
+def create_account(conn: DBTX, params: CreateAccountParams) -> models.Account:
     """Link a provider account (or a 'credential' password account) to a user."""
-    return conn.fetch_one(
+    row = conn.fetch_one(
         CREATE_ACCOUNT,
         (
             params.id,
@@ -74,6 +74,11 @@ def create_account(conn: DBTX, params: CreateAccountParams) -> models.Account | 
         ),
         models.Account,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateAccount returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 def delete_account(conn: DBTX, *, id: str) -> int:

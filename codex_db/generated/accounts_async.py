@@ -15,9 +15,9 @@ from codex_db.generated.accounts import (
 )
 
 
-async def create_account(conn: AsyncDBTX, params: CreateAccountParams) -> models.Account | None:
+async def create_account(conn: AsyncDBTX, params: CreateAccountParams) -> models.Account:
     """Link a provider account (or a 'credential' password account) to a user."""
-    return await conn.fetch_one(
+    row = await conn.fetch_one(
         CREATE_ACCOUNT,
         (
             params.id,
@@ -34,6 +34,11 @@ async def create_account(conn: AsyncDBTX, params: CreateAccountParams) -> models
         ),
         models.Account,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateAccount returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def delete_account(conn: AsyncDBTX, *, id: str) -> int:

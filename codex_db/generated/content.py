@@ -174,9 +174,9 @@ class CountContentParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     search: str | None = None
 
 
-def count_content(conn: DBTX, params: CountContentParams) -> int | None:
+def count_content(conn: DBTX, params: CountContentParams) -> int:
     """How many rows ListContent would return without LIMIT and OFFSET."""
-    return conn.fetch_one(
+    row: int | None = conn.fetch_one(
         COUNT_CONTENT,
         (
             params.organization_id,
@@ -188,6 +188,9 @@ def count_content(conn: DBTX, params: CountContentParams) -> int | None:
         ),
         scalar,
     )
+    if row is None:
+        raise RuntimeError("CountContent returned no row")
+    return row
 
 
 class CreateContentParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,9 +210,9 @@ class CreateContentParams(msgspec.Struct, frozen=True, kw_only=True):
     status: str | None = None
 
 
-def create_content(conn: DBTX, params: CreateContentParams) -> models.Content | None:
+def create_content(conn: DBTX, params: CreateContentParams) -> models.Content:
     """Create a content item (a draft unless status says otherwise)."""
-    return conn.fetch_one(
+    row = conn.fetch_one(
         CREATE_CONTENT,
         (
             params.creator_id,
@@ -229,6 +232,11 @@ def create_content(conn: DBTX, params: CreateContentParams) -> models.Content | 
         ),
         models.Content,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateContent returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 def get_content(conn: DBTX, *, id: UUID) -> models.Content | None:

@@ -42,9 +42,9 @@ async def archive_content(conn: AsyncDBTX, *, id: UUID) -> models.Content | None
     return await conn.fetch_one(ARCHIVE_CONTENT, (id,), models.Content)
 
 
-async def count_content(conn: AsyncDBTX, params: CountContentParams) -> int | None:
+async def count_content(conn: AsyncDBTX, params: CountContentParams) -> int:
     """How many rows ListContent would return without LIMIT and OFFSET."""
-    return await conn.fetch_one(
+    row: int | None = await conn.fetch_one(
         COUNT_CONTENT,
         (
             params.organization_id,
@@ -56,11 +56,14 @@ async def count_content(conn: AsyncDBTX, params: CountContentParams) -> int | No
         ),
         scalar,
     )
+    if row is None:
+        raise RuntimeError("CountContent returned no row")
+    return row
 
 
-async def create_content(conn: AsyncDBTX, params: CreateContentParams) -> models.Content | None:
+async def create_content(conn: AsyncDBTX, params: CreateContentParams) -> models.Content:
     """Create a content item (a draft unless status says otherwise)."""
-    return await conn.fetch_one(
+    row = await conn.fetch_one(
         CREATE_CONTENT,
         (
             params.creator_id,
@@ -80,6 +83,11 @@ async def create_content(conn: AsyncDBTX, params: CreateContentParams) -> models
         ),
         models.Content,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateContent returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def get_content(conn: AsyncDBTX, *, id: UUID) -> models.Content | None:

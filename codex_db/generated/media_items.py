@@ -88,9 +88,9 @@ class CreateMediaItemParams(msgspec.Struct, frozen=True, kw_only=True, gc=False)
     mime_type: str | None = None
 
 
-def create_media_item(conn: DBTX, params: CreateMediaItemParams) -> models.MediaItem | None:
+def create_media_item(conn: DBTX, params: CreateMediaItemParams) -> models.MediaItem:
     """Register an upload; it starts in status 'uploading'."""
-    return conn.fetch_one(
+    row = conn.fetch_one(
         CREATE_MEDIA_ITEM,
         (
             params.creator_id,
@@ -103,6 +103,11 @@ def create_media_item(conn: DBTX, params: CreateMediaItemParams) -> models.Media
         ),
         models.MediaItem,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateMediaItem returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 def get_media_item(conn: DBTX, *, id: UUID) -> models.MediaItem | None:

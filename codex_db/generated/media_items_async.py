@@ -24,12 +24,9 @@ from codex_db.generated.media_items import (
 )
 
 
-async def create_media_item(
-    conn: AsyncDBTX,
-    params: CreateMediaItemParams,
-) -> models.MediaItem | None:
+async def create_media_item(conn: AsyncDBTX, params: CreateMediaItemParams) -> models.MediaItem:
     """Register an upload; it starts in status 'uploading'."""
-    return await conn.fetch_one(
+    row = await conn.fetch_one(
         CREATE_MEDIA_ITEM,
         (
             params.creator_id,
@@ -42,6 +39,11 @@ async def create_media_item(
         ),
         models.MediaItem,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateMediaItem returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def get_media_item(conn: AsyncDBTX, *, id: UUID) -> models.MediaItem | None:

@@ -74,9 +74,9 @@ class CreateOrganizationParams(msgspec.Struct, frozen=True, kw_only=True, gc=Fal
     owner_id: str | None = None
 
 
-def create_organization(conn: DBTX, params: CreateOrganizationParams) -> models.Organization | None:
+def create_organization(conn: DBTX, params: CreateOrganizationParams) -> models.Organization:
     """Create an organization; its slug is unique."""
-    return conn.fetch_one(
+    row = conn.fetch_one(
         CREATE_ORGANIZATION,
         (
             params.name,
@@ -88,6 +88,11 @@ def create_organization(conn: DBTX, params: CreateOrganizationParams) -> models.
         ),
         models.Organization,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateOrganization returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 def get_organization(conn: DBTX, *, id: UUID) -> models.Organization | None:

@@ -24,9 +24,9 @@ from codex_db.generated.organizations import (
 async def create_organization(
     conn: AsyncDBTX,
     params: CreateOrganizationParams,
-) -> models.Organization | None:
+) -> models.Organization:
     """Create an organization; its slug is unique."""
-    return await conn.fetch_one(
+    row = await conn.fetch_one(
         CREATE_ORGANIZATION,
         (
             params.name,
@@ -38,6 +38,11 @@ async def create_organization(
         ),
         models.Organization,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateOrganization returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def get_organization(conn: AsyncDBTX, *, id: UUID) -> models.Organization | None:

@@ -50,9 +50,9 @@ class CreateSessionParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     user_agent: str | None = None
 
 
-def create_session(conn: DBTX, params: CreateSessionParams) -> models.Session | None:
+def create_session(conn: DBTX, params: CreateSessionParams) -> models.Session:
     """Start a session; token is what the signed cookie carries."""
-    return conn.fetch_one(
+    row = conn.fetch_one(
         CREATE_SESSION,
         (
             params.id,
@@ -64,6 +64,11 @@ def create_session(conn: DBTX, params: CreateSessionParams) -> models.Session | 
         ),
         models.Session,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateSession returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 def delete_expired_sessions(conn: DBTX) -> int:

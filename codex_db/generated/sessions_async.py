@@ -17,9 +17,9 @@ from codex_db.generated.sessions import (
 )
 
 
-async def create_session(conn: AsyncDBTX, params: CreateSessionParams) -> models.Session | None:
+async def create_session(conn: AsyncDBTX, params: CreateSessionParams) -> models.Session:
     """Start a session; token is what the signed cookie carries."""
-    return await conn.fetch_one(
+    row = await conn.fetch_one(
         CREATE_SESSION,
         (
             params.id,
@@ -31,6 +31,11 @@ async def create_session(conn: AsyncDBTX, params: CreateSessionParams) -> models
         ),
         models.Session,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateSession returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def delete_expired_sessions(conn: AsyncDBTX) -> int:

@@ -66,15 +66,18 @@ class CreateUserParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     image: str | None = None
 
 
-def create_user(conn: DBTX, params: CreateUserParams) -> models.User | None:
+def create_user(conn: DBTX, params: CreateUserParams) -> models.User:
     """Create a user. The email is stored lower-cased, as better-auth does;
     generate the id with codex_db.new_id().
     """
-    return conn.fetch_one(
+    row = conn.fetch_one(
         CREATE_USER,
         (params.id, params.name, params.email, params.email_verified, params.image),
         models.User,
     )
+    if row is None:
+        raise RuntimeError("CreateUser returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 def get_user(conn: DBTX, *, id: str) -> models.User | None:

@@ -19,15 +19,18 @@ from codex_db.generated.users import (
 )
 
 
-async def create_user(conn: AsyncDBTX, params: CreateUserParams) -> models.User | None:
+async def create_user(conn: AsyncDBTX, params: CreateUserParams) -> models.User:
     """Create a user. The email is stored lower-cased, as better-auth does;
     generate the id with codex_db.new_id().
     """
-    return await conn.fetch_one(
+    row = await conn.fetch_one(
         CREATE_USER,
         (params.id, params.name, params.email, params.email_verified, params.image),
         models.User,
     )
+    if row is None:
+        raise RuntimeError("CreateUser returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 async def get_user(conn: AsyncDBTX, *, id: str) -> models.User | None:

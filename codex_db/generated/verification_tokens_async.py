@@ -38,13 +38,18 @@ async def create_verification_token(
     identifier: str,
     value: str,
     expires_at: datetime,
-) -> models.VerificationToken | None:
+) -> models.VerificationToken:
     """Store a token for email verification or password reset."""
-    return await conn.fetch_one(
+    row = await conn.fetch_one(
         CREATE_VERIFICATION_TOKEN,
         (id, identifier, value, expires_at),
         models.VerificationToken,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateVerificationToken returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def purge_expired_verification_tokens(conn: AsyncDBTX) -> int:

@@ -90,12 +90,18 @@ def add_session(conn: DBTX, params: AddSessionParams) -> None:
     conn.execute(ADD_SESSION, (params.id, params.token, params.user_id, params.class_, params.p5))
 
 
-def count_users(conn: DBTX) -> int | None:
-    return conn.fetch_one(COUNT_USERS, (), scalar)
+def count_users(conn: DBTX) -> int:
+    row: int | None = conn.fetch_one(COUNT_USERS, (), scalar)
+    if row is None:
+        raise RuntimeError("CountUsers returned no row")
+    return row
 
 
-def create_user(conn: DBTX, *, id: str, name: str, email: str) -> models.User | None:
-    return conn.fetch_one(CREATE_USER, (id, name, email), models.User)
+def create_user(conn: DBTX, *, id: str, name: str, email: str) -> models.User:
+    row = conn.fetch_one(CREATE_USER, (id, name, email), models.User)
+    if row is None:
+        raise RuntimeError("CreateUser returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 def delete_user(conn: DBTX, *, id: str) -> None:

@@ -39,12 +39,18 @@ async def add_session(conn: AsyncDBTX, params: AddSessionParams) -> None:
     )
 
 
-async def count_users(conn: AsyncDBTX) -> int | None:
-    return await conn.fetch_one(COUNT_USERS, (), scalar)
+async def count_users(conn: AsyncDBTX) -> int:
+    row: int | None = await conn.fetch_one(COUNT_USERS, (), scalar)
+    if row is None:
+        raise RuntimeError("CountUsers returned no row")
+    return row
 
 
-async def create_user(conn: AsyncDBTX, *, id: str, name: str, email: str) -> models.User | None:
-    return await conn.fetch_one(CREATE_USER, (id, name, email), models.User)
+async def create_user(conn: AsyncDBTX, *, id: str, name: str, email: str) -> models.User:
+    row = await conn.fetch_one(CREATE_USER, (id, name, email), models.User)
+    if row is None:
+        raise RuntimeError("CreateUser returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 async def delete_user(conn: AsyncDBTX, *, id: str) -> None:

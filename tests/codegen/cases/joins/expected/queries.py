@@ -108,8 +108,13 @@ ORDER BY u.id
 """
 
 
-def create_invoice(conn: DBTX, *, user_id: int, total: Decimal) -> int | None:
-    return conn.fetch_one(CREATE_INVOICE, (user_id, total), scalar)
+def create_invoice(conn: DBTX, *, user_id: int, total: Decimal) -> int:
+    row: int | None = conn.fetch_one(CREATE_INVOICE, (user_id, total), scalar)
+    if row is None:
+        raise RuntimeError(
+            "CreateInvoice returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 class CreatePostParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -118,16 +123,18 @@ class CreatePostParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     summary: str | None = None
 
 
-def create_post(conn: DBTX, params: CreatePostParams) -> models.Post | None:
-    return conn.fetch_one(
-        CREATE_POST,
-        (params.author_id, params.title, params.summary),
-        models.Post,
-    )
+def create_post(conn: DBTX, params: CreatePostParams) -> models.Post:
+    row = conn.fetch_one(CREATE_POST, (params.author_id, params.title, params.summary), models.Post)
+    if row is None:
+        raise RuntimeError("CreatePost returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
-def create_team(conn: DBTX, *, name: str) -> int | None:
-    return conn.fetch_one(CREATE_TEAM, (name,), scalar)
+def create_team(conn: DBTX, *, name: str) -> int:
+    row: int | None = conn.fetch_one(CREATE_TEAM, (name,), scalar)
+    if row is None:
+        raise RuntimeError("CreateTeam returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 class CreateUserParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -136,8 +143,15 @@ class CreateUserParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     manager_id: int | None = None
 
 
-def create_user(conn: DBTX, params: CreateUserParams) -> int | None:
-    return conn.fetch_one(CREATE_USER, (params.name, params.team_id, params.manager_id), scalar)
+def create_user(conn: DBTX, params: CreateUserParams) -> int:
+    row: int | None = conn.fetch_one(
+        CREATE_USER,
+        (params.name, params.team_id, params.manager_id),
+        scalar,
+    )
+    if row is None:
+        raise RuntimeError("CreateUser returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 class InvoicesWithUsersRow(msgspec.Struct, frozen=True):

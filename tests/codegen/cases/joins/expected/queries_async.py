@@ -39,28 +39,42 @@ from tests.codegen.cases.joins.expected.queries import (
 )
 
 
-async def create_invoice(conn: AsyncDBTX, *, user_id: int, total: Decimal) -> int | None:
-    return await conn.fetch_one(CREATE_INVOICE, (user_id, total), scalar)
+async def create_invoice(conn: AsyncDBTX, *, user_id: int, total: Decimal) -> int:
+    row: int | None = await conn.fetch_one(CREATE_INVOICE, (user_id, total), scalar)
+    if row is None:
+        raise RuntimeError(
+            "CreateInvoice returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
-async def create_post(conn: AsyncDBTX, params: CreatePostParams) -> models.Post | None:
-    return await conn.fetch_one(
+async def create_post(conn: AsyncDBTX, params: CreatePostParams) -> models.Post:
+    row = await conn.fetch_one(
         CREATE_POST,
         (params.author_id, params.title, params.summary),
         models.Post,
     )
+    if row is None:
+        raise RuntimeError("CreatePost returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
-async def create_team(conn: AsyncDBTX, *, name: str) -> int | None:
-    return await conn.fetch_one(CREATE_TEAM, (name,), scalar)
+async def create_team(conn: AsyncDBTX, *, name: str) -> int:
+    row: int | None = await conn.fetch_one(CREATE_TEAM, (name,), scalar)
+    if row is None:
+        raise RuntimeError("CreateTeam returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
-async def create_user(conn: AsyncDBTX, params: CreateUserParams) -> int | None:
-    return await conn.fetch_one(
+async def create_user(conn: AsyncDBTX, params: CreateUserParams) -> int:
+    row: int | None = await conn.fetch_one(
         CREATE_USER,
         (params.name, params.team_id, params.manager_id),
         scalar,
     )
+    if row is None:
+        raise RuntimeError("CreateUser returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 async def invoices_with_users(conn: AsyncDBTX) -> list[InvoicesWithUsersRow]:

@@ -96,12 +96,18 @@ class CountEventsRow(msgspec.Struct, frozen=True, gc=False):
     with_payload: int
 
 
-def count_events(conn: DBTX) -> CountEventsRow | None:
-    return conn.fetch_one(COUNT_EVENTS, (), CountEventsRow)
+def count_events(conn: DBTX) -> CountEventsRow:
+    row = conn.fetch_one(COUNT_EVENTS, (), CountEventsRow)
+    if row is None:
+        raise RuntimeError("CountEvents returned no row")
+    return row
 
 
-def create_author(conn: DBTX, *, name: str, bio: Any = None) -> UUID | None:
-    return conn.fetch_one(CREATE_AUTHOR, (name, maybe_jsonb(bio)), scalar)
+def create_author(conn: DBTX, *, name: str, bio: Any = None) -> UUID:
+    row: UUID | None = conn.fetch_one(CREATE_AUTHOR, (name, maybe_jsonb(bio)), scalar)
+    if row is None:
+        raise RuntimeError("CreateAuthor returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 class CreateInvoiceParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -110,12 +116,17 @@ class CreateInvoiceParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     total: Decimal
 
 
-def create_invoice(conn: DBTX, params: CreateInvoiceParams) -> models.BillingInvoice | None:
-    return conn.fetch_one(
+def create_invoice(conn: DBTX, params: CreateInvoiceParams) -> models.BillingInvoice:
+    row = conn.fetch_one(
         CREATE_INVOICE,
         (params.author_id, params.status, params.total),
         models.BillingInvoice,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateInvoice returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 class GetInvoiceWithAuthorRow(msgspec.Struct, frozen=True):

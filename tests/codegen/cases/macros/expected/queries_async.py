@@ -44,23 +44,31 @@ async def copy_tags(conn: AsyncDBTX, rows: Iterable[CopyTagsParams]) -> int:
     return await conn.copy_rows(COPY_TAGS, map(msgspec.structs.astuple, rows))
 
 
-async def count_events(conn: AsyncDBTX) -> CountEventsRow | None:
-    return await conn.fetch_one(COUNT_EVENTS, (), CountEventsRow)
+async def count_events(conn: AsyncDBTX) -> CountEventsRow:
+    row = await conn.fetch_one(COUNT_EVENTS, (), CountEventsRow)
+    if row is None:
+        raise RuntimeError("CountEvents returned no row")
+    return row
 
 
-async def create_author(conn: AsyncDBTX, *, name: str, bio: Any = None) -> UUID | None:
-    return await conn.fetch_one(CREATE_AUTHOR, (name, maybe_jsonb(bio)), scalar)
+async def create_author(conn: AsyncDBTX, *, name: str, bio: Any = None) -> UUID:
+    row: UUID | None = await conn.fetch_one(CREATE_AUTHOR, (name, maybe_jsonb(bio)), scalar)
+    if row is None:
+        raise RuntimeError("CreateAuthor returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
-async def create_invoice(
-    conn: AsyncDBTX,
-    params: CreateInvoiceParams,
-) -> models.BillingInvoice | None:
-    return await conn.fetch_one(
+async def create_invoice(conn: AsyncDBTX, params: CreateInvoiceParams) -> models.BillingInvoice:
+    row = await conn.fetch_one(
         CREATE_INVOICE,
         (params.author_id, params.status, params.total),
         models.BillingInvoice,
     )
+    if row is None:
+        raise RuntimeError(
+            "CreateInvoice returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def get_invoice_with_author(conn: AsyncDBTX, *, id: int) -> GetInvoiceWithAuthorRow | None:

@@ -21,5 +21,8 @@ def archive_notes(conn: DBTX, *, ids: list[int]) -> int:
     return conn.execute(ARCHIVE_NOTES, (ids,))
 
 
-def count_archived(conn: DBTX) -> int | None:
-    return conn.fetch_one(COUNT_ARCHIVED, (), scalar)
+def count_archived(conn: DBTX) -> int:
+    row: int | None = conn.fetch_one(COUNT_ARCHIVED, (), scalar)
+    if row is None:
+        raise RuntimeError("CountArchived returned no row")
+    return row

@@ -27,12 +27,15 @@ async def create_person(
     address: Address | None = None,
     remark: str,
     type_: str,
-) -> models.People | None:
-    return await conn.fetch_one(
+) -> models.People:
+    row = await conn.fetch_one(
         CREATE_PERSON,
         (email, Jsonb(profile), maybe_json(address), remark, type_),
         models.People.from_row,
     )
+    if row is None:
+        raise RuntimeError("CreatePerson returned no row: did a trigger or a rule skip the INSERT?")
+    return row
 
 
 async def get_person(conn: AsyncDBTX, *, id: int) -> models.People | None:

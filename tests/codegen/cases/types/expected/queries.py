@@ -118,8 +118,8 @@ class InsertEverythingParams(msgspec.Struct, frozen=True, kw_only=True):
     c_uuid_array: list[UUID]
 
 
-def insert_everything(conn: DBTX, params: InsertEverythingParams) -> int | None:
-    return conn.fetch_one(
+def insert_everything(conn: DBTX, params: InsertEverythingParams) -> int:
+    row: int | None = conn.fetch_one(
         INSERT_EVERYTHING,
         (
             params.c_smallint,
@@ -157,6 +157,11 @@ def insert_everything(conn: DBTX, params: InsertEverythingParams) -> int | None:
         ),
         scalar,
     )
+    if row is None:
+        raise RuntimeError(
+            "InsertEverything returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 def list_everything(conn: DBTX) -> list[models.Everything]:

@@ -42,8 +42,8 @@ async def get_everything(conn: AsyncDBTX, *, id: int) -> models.Everything | Non
     return await conn.fetch_one(GET_EVERYTHING, (id,), models.Everything)
 
 
-async def insert_everything(conn: AsyncDBTX, params: InsertEverythingParams) -> int | None:
-    return await conn.fetch_one(
+async def insert_everything(conn: AsyncDBTX, params: InsertEverythingParams) -> int:
+    row: int | None = await conn.fetch_one(
         INSERT_EVERYTHING,
         (
             params.c_smallint,
@@ -81,6 +81,11 @@ async def insert_everything(conn: AsyncDBTX, params: InsertEverythingParams) -> 
         ),
         scalar,
     )
+    if row is None:
+        raise RuntimeError(
+            "InsertEverything returned no row: did a trigger or a rule skip the INSERT?",
+        )
+    return row
 
 
 async def list_everything(conn: AsyncDBTX) -> list[models.Everything]:
