@@ -45,7 +45,13 @@ are created on --scratch-url, else CODEX_DB_SCRATCH_URL, else the database's ser
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default ``sys.argv[1:]``) and return the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # `studio` hands every option after it to the studio's own parser.
+    args, rest = parser.parse_known_args(argv)
+    if args.command is cmd_studio:
+        args.rest = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     command: Callable[[argparse.Namespace], int] = args.command
     try:
         return command(args)
@@ -366,6 +372,13 @@ def _print_hazards(found: list[Hazard]) -> None:
         print(f"      {hazard.statement}")
 
 
+def cmd_studio(args: argparse.Namespace) -> int:
+    """Start the local web GUI; its own options follow ``studio`` (``codex-db studio --help``)."""
+    from codex_db import studio
+
+    return studio.main(list(args.rest))
+
+
 # -- parser ----------------------------------------------------------------------------------
 
 _COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace], int], args_.Adder, str, str], ...] = (
@@ -468,4 +481,8 @@ def _parser() -> argparse.ArgumentParser:
             "--verbose", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
         )
         command.set_defaults(command=func)
+    studio = sub.add_parser(
+        "studio", add_help=False, help="local web GUI for the database (codex-db studio --help)"
+    )
+    studio.set_defaults(command=cmd_studio)
     return parser

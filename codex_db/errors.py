@@ -32,6 +32,9 @@ __all__ = [
 
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
+# PostgreSQL 18 reports a refused ON DELETE/UPDATE RESTRICT as restrict_violation;
+# earlier versions report it as 23503. Both mean "still referenced".
+_RESTRICT_VIOLATION = "23001"
 _NOT_NULL_VIOLATION = "23502"
 _CHECK_VIOLATION = "23514"
 
@@ -107,8 +110,13 @@ def is_unique_violation(error: object) -> bool:
 
 
 def is_foreign_key_violation(error: object) -> bool:
-    """Whether *error* is (or wraps) a foreign key violation (23503): a referenced row is absent."""
-    return _sqlstate(error) == _FOREIGN_KEY_VIOLATION
+    """Whether *error* is (or wraps) a foreign key violation.
+
+    That is 23503 (a referenced row is absent, or is still referenced), and
+    23001, which PostgreSQL 18 raises when an ``ON DELETE RESTRICT`` key refuses
+    to delete a row that is still referenced.
+    """
+    return _sqlstate(error) in (_FOREIGN_KEY_VIOLATION, _RESTRICT_VIOLATION)
 
 
 def is_not_null_violation(error: object) -> bool:

@@ -398,3 +398,13 @@ def test_pooler_host_is_replaced_by_the_direct_host() -> None:
     direct = migrate.direct_url(url)
     assert "ep-cool-123.us-east-2.aws.neon.tech" in direct and "-pooler" not in direct
     assert migrate.direct_url("postgresql://u@localhost/db") == "postgresql://u@localhost/db"
+
+
+def test_studio_subcommand_is_wired(capsys: pytest.CaptureFixture[str]) -> None:
+    """`codex-db studio --help` reaches the studio's own options."""
+    with pytest.raises(SystemExit) as info:
+        main(["studio", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--write" in out
+    assert "--no-browser" in out

@@ -176,3 +176,21 @@ def test_error_from_a_transaction_block(isolated_db: DatabaseWs) -> None:
         )
     assert is_unique_violation(info.value)
     assert get_constraint_name(info.value) == "organizations_slug_unique"
+
+
+def test_restrict_refusal_is_a_foreign_key_violation(dbtx: Database | Transaction) -> None:
+    """Deleting a creator who still has media is an FK violation on every PostgreSQL.
+
+    PostgreSQL 18 raises 23001 (restrict_violation) for ON DELETE RESTRICT,
+    earlier versions 23503; callers check one helper either way.
+    """
+    make_user(dbtx)
+    dbtx.run(
+        "INSERT INTO media_items (creator_id, title, media_type, r2_key)"
+        " VALUES ('u1', 'Clip', 'video', 'k')"
+    )
+    with pytest.raises(psycopg.IntegrityError) as info:
+        dbtx.run("DELETE FROM users WHERE id = 'u1'")
+    assert is_foreign_key_violation(info.value)
+    assert not is_check_violation(info.value)
+    assert get_constraint_name(info.value) == "media_items_creator_id_users_id_fk"

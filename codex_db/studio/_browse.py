@@ -1,0 +1,275 @@
+"""Reading rows of one table: filters, sort, soft-delete toggle and pagination.
+
+Values travel as PostgreSQL text both ways: every column is selected as
+``::text`` and every value from the UI is bound with psycopg's ``%t``
+placeholder (text of unknown type), so the server parses it as the column's
+own type. Pagination is keyset on ``(sort column, primary key)`` when the table
+has a primary key, else by offset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg import sql
+
+from codex_db.studio._catalog import Table, ident
+from codex_db.studio._http import HTTPError, Request
+
+__all__ = [
+    "COUNT_TIMEOUT_MS",
+    "DELETED_MODES",
+    "MAX_PAGE_SIZE",
+    "OPERATORS",
+    "PAGE_SIZE",
+    "Browse",
+    "Filter",
+    "Page",
+    "Row",
+    "count_rows",
+    "fetch_page",
+    "fetch_row",
+    "key_condition",
+    "parse_browse",
+]
+
+#: Filter operators: URL name -> label.
+OPERATORS = {
+    "eq": "=",
+    "ne": "≠",
+    "contains": "contains",
+    "gte": "≥",
+    "lte": "≤",
+    "null": "is null",
+    "notnull": "is not null",
+}
+
+#: Soft-delete modes of ``?deleted=``: hidden (default), shown with the others, or only them.
+DELETED_MODES = ("hide", "show", "only")
+
+PAGE_SIZE = 50
+COUNT_TIMEOUT_MS = 3000
+MAX_PAGE_SIZE = 500
+
+Row = tuple[str | None, ...]
+
+
+class Filter(msgspec.Struct, frozen=True):
+    """One condition on a column: ``column op value`` (value unused by null tests)."""
+
+    column: str
+    op: str
+    value: str = ""
+
+
+class Browse(msgspec.Struct, frozen=True):
+    """What the table page asked for; every column name in it was checked."""
+
+    sort: str | None = None
+    desc: bool = False
+    filters: tuple[Filter, ...] = ()
+    deleted: str = "hide"
+    after: tuple[str | None, ...] | None = None
+    offset: int = 0
+    limit: int = PAGE_SIZE
+
+
+class Page(msgspec.Struct, frozen=True):
+    """One page of rows as text, the number of matching rows and where the next page starts."""
+
+    rows: list[Row]
+    total: int | None
+    """``None`` when counting took longer than `COUNT_TIMEOUT_MS`."""
+    next_after: tuple[str | None, ...] | None = None
+    next_offset: int | None = None
+
+
+def parse_browse(table: Table, request: Request) -> Browse:
+    """The `Browse` of *request*'s query string; unknown columns or operators are a 400 error."""
+    sort = request.arg("sort") or None
+    if sort is not None:
+        table.column(sort)
+    deleted = request.arg("deleted", "hide")
+    if deleted not in DELETED_MODES:
+        raise HTTPError(400, f"unknown deleted mode {deleted!r}: expected hide, show or only")
+    return Browse(
+        sort=sort,
+        desc=request.arg("dir") == "desc",
+        filters=_filters(table, request),
+        deleted=deleted,
+        after=_after(table, sort, request.arg("after")),
+        offset=_int(request.arg("offset", "0"), "offset", 0, 10**9),
+        limit=_int(request.arg("limit", str(PAGE_SIZE)), "limit", 1, MAX_PAGE_SIZE),
+    )
+
+
+def fetch_page(conn: psycopg.Connection[Any], table: Table, browse: Browse) -> Page:
+    """The rows *browse* selects from *table*, one page of them, and the total count."""
+    where, params = _where(table, browse)
+    total = count_rows(conn, table, where, params)
+    keyset, keyset_params = _keyset(table, browse)
+    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT {}{}").format(
+        _select(table),
+        table.ident,
+        _and(where + keyset),
+        _order(table, browse),
+        sql.Literal(browse.limit + 1),
+        sql.SQL("") if table.primary_key else sql.SQL(" OFFSET {}").format(browse.offset),
+    )
+    rows: list[Row] = conn.execute(query, params + keyset_params).fetchall()
+    more = len(rows) > browse.limit
+    rows = rows[: browse.limit]
+    page = Page(rows, total)
+    if more and table.primary_key:
+        return msgspec.structs.replace(page, next_after=_cursor(table, browse, rows[-1]))
+    if more:
+        return msgspec.structs.replace(page, next_offset=browse.offset + browse.limit)
+    return page
+
+
+def count_rows(
+    conn: psycopg.Connection[Any], table: Table, where: list[sql.Composable], params: list[Any]
+) -> int | None:
+    """How many rows match *where*, or ``None`` if counting takes over `COUNT_TIMEOUT_MS`."""
+    count = sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, _and(where))
+    try:
+        with conn.transaction():
+            conn.execute(
+                "SELECT set_config('statement_timeout', %s, true)", (str(COUNT_TIMEOUT_MS),)
+            )
+            row = conn.execute(count, params).fetchone()
+    except psycopg.errors.QueryCanceled:
+        return None
+    return int(row[0]) if row else 0
+
+
+def fetch_row(conn: psycopg.Connection[Any], table: Table, key: list[str]) -> Row:
+    """The row of *table* whose primary key is *key* (as text); 404 when there is none."""
+    if not table.primary_key or len(key) != len(table.primary_key):
+        raise HTTPError(400, f"table {table.key!r} needs {len(table.primary_key)} key value(s)")
+    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+        _select(table), table.ident, key_condition(table)
+    )
+    row: Row | None = conn.execute(query, key).fetchone()
+    if row is None:
+        raise HTTPError(404, f"no row of {table.key!r} has key {', '.join(key)}")
+    return row
+
+
+def key_condition(table: Table) -> sql.Composable:
+    """``pk1 = %t AND pk2 = %t``: the primary-key match, parameters in key order."""
+    return sql.SQL(" AND ").join(
+        sql.SQL("{} = %t").format(ident(name)) for name in table.primary_key
+    )
+
+
+def _filters(table: Table, request: Request) -> tuple[Filter, ...]:
+    columns, ops, values = request.args("fc"), request.args("fo"), request.args("fv")
+    found = []
+    for index, column in enumerate(columns):
+        if not column:
+            continue
+        table.column(column)
+        op = ops[index] if index < len(ops) else "eq"
+        if op not in OPERATORS:
+            raise HTTPError(400, f"unknown filter operator {op!r}")
+        found.append(Filter(column, op, values[index] if index < len(values) else ""))
+    return tuple(found)
+
+
+def _after(table: Table, sort: str | None, text: str) -> tuple[str | None, ...] | None:
+    if not text:
+        return None
+    size = len(table.primary_key) + (sort is not None)
+    try:
+        values = msgspec.json.decode(text, type=list[str | None])
+    except msgspec.DecodeError:
+        values = []
+    if not table.primary_key or len(values) != size:
+        raise HTTPError(400, "invalid page cursor: start again from the first page")
+    return tuple(values)
+
+
+def _int(text: str, name: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise HTTPError(400, f"{name} must be a whole number, got {text!r}") from None
+    return min(max(value, low), high)
+
+
+def _select(table: Table) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{}::text").format(ident(name)) for name in table.column_names
+    )
+
+
+def _where(table: Table, browse: Browse) -> tuple[list[sql.Composable], list[Any]]:
+    parts: list[sql.Composable] = []
+    params: list[Any] = []
+    for item in browse.filters:
+        part, value = _condition(item)
+        parts.append(part)
+        params.extend(value)
+    if table.soft_delete and browse.deleted != "show":
+        negate = "" if browse.deleted == "hide" else "NOT "
+        parts.append(sql.SQL("{} IS {}NULL").format(ident("deleted_at"), sql.SQL(negate)))
+    return parts, params
+
+
+def _condition(item: Filter) -> tuple[sql.Composable, list[str]]:
+    column = ident(item.column)
+    if item.op == "null":
+        return sql.SQL("{} IS NULL").format(column), []
+    if item.op == "notnull":
+        return sql.SQL("{} IS NOT NULL").format(column), []
+    if item.op == "contains":
+        escaped = item.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return sql.SQL("{}::text ILIKE %t").format(column), [f"%{escaped}%"]
+    operator = {"eq": "=", "ne": "<>", "gte": ">=", "lte": "<="}[item.op]
+    return sql.SQL("{} {} %t").format(column, sql.SQL(operator)), [item.value]
+
+
+def _and(parts: list[sql.Composable]) -> sql.Composable:
+    if not parts:
+        return sql.SQL("")
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(sql.SQL("({})").format(p) for p in parts)
+
+
+def _order(table: Table, browse: Browse) -> sql.Composable:
+    direction = sql.SQL(" DESC" if browse.desc else "")
+    terms: list[sql.Composable] = []
+    if browse.sort is not None:
+        terms.append(sql.SQL("{}{} NULLS LAST").format(ident(browse.sort), direction))
+    terms.extend(sql.SQL("{}{}").format(ident(k), direction) for k in table.primary_key)
+    return sql.SQL(", ").join(terms) if terms else sql.SQL("1")
+
+
+def _keyset(table: Table, browse: Browse) -> tuple[list[sql.Composable], list[Any]]:
+    """The condition for rows after the cursor, in ``ORDER BY`` order (nulls last)."""
+    if browse.after is None:
+        return [], []
+    pk = sql.SQL(", ").join(ident(k) for k in table.primary_key)
+    marks = sql.SQL(", ").join(sql.SQL("%t") for _ in table.primary_key)
+    cmp = sql.SQL("<" if browse.desc else ">")
+    after_pk = sql.SQL("({}) {} ({})").format(pk, cmp, marks)
+    if browse.sort is None:
+        return [after_pk], list(browse.after)
+    column = ident(browse.sort)
+    value, *key = browse.after
+    if value is None:
+        return [sql.SQL("{} IS NULL AND {}").format(column, after_pk)], key
+    part = sql.SQL("{c} {cmp} %t OR ({c} = %t AND {pk}) OR {c} IS NULL").format(
+        c=column, cmp=cmp, pk=after_pk
+    )
+    return [part], [value, value, *key]
+
+
+def _cursor(table: Table, browse: Browse, last: Row) -> tuple[str | None, ...]:
+    names = table.column_names
+    key = [last[names.index(k)] for k in table.primary_key]
+    if browse.sort is None:
+        return tuple(key)
+    return (last[names.index(browse.sort)], *key)

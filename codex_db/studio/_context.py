@@ -1,0 +1,39 @@
+"""What every page of one studio run shares: the database, the mode and the limits."""
+
+from __future__ import annotations
+
+import msgspec
+import psycopg
+
+from codex_db._dsn import redact
+from codex_db.studio import _render
+from codex_db.studio._http import Response
+
+__all__ = ["Context"]
+
+
+class Context(msgspec.Struct, frozen=True, kw_only=True):
+    """The settings of one studio run, handed to every route."""
+
+    url: str
+    write: bool = False
+    csrf: str = ""
+    console_timeout: float = 5.0
+    """Seconds a console statement may run (``statement_timeout``)."""
+    console_rows: int = 500
+    """Rows the console shows at most."""
+
+    @property
+    def database(self) -> str:
+        """The database URL without its password, for the page header."""
+        return redact(self.url)
+
+    def connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        """A new autocommit connection for one request; close it (``with``) when done."""
+        return psycopg.connect(
+            self.url, autocommit=True, connect_timeout=10, application_name="codex-db studio"
+        )
+
+    def page(self, title: str, body: _render.Html, status: int = 200) -> Response:
+        """*body* in the studio's page frame."""
+        return _render.page(title, body, database=self.database, write=self.write, status=status)
