@@ -4,7 +4,9 @@ Generated code calls a handful of methods on its first argument (`DBTX` or
 `AsyncDBTX`): ``users.get_user(db, id=...)`` works with anything implementing them.
 `Conn` / `AsyncConn` implement them on a raw psycopg connection and are the hot
 path: get one with ``Conn.of(connection)`` (cached on the connection), whether the
-connection is in autocommit mode or inside a transaction.
+connection is in autocommit mode or inside a transaction. `AsyncConn`
+(``codex_db/_conn_async.py``) is the source; `Conn` is generated from it by
+``scripts/async_to_sync.py``.
 
 Each adapter holds one `psycopg.RawCursor` (sqlc's ``$1`` placeholders need no
 rewriting), fetches plain tuples and builds rows with ``make(*cells)``. Preparation
@@ -23,14 +25,15 @@ from ipaddress import (
     IPv6Interface,
     IPv6Network,
 )
-from itertools import starmap
 from typing import Any, LiteralString, Protocol, TypeAlias, TypeVar
 
 import msgspec
 import psycopg
-from psycopg import AsyncRawCursor, RawCursor
-from psycopg.rows import TupleRow, tuple_row
 from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
+
+from codex_db._conn import Conn
+from codex_db._conn_async import AsyncConn
+from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
 
 __all__ = [
     "DBTX",
@@ -51,21 +54,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-Params: TypeAlias = Sequence[Any]
-"""Positional values for the query's ``$1``, ``$2``..."""
-
 Inet: TypeAlias = IPv4Address | IPv6Address | IPv4Interface | IPv6Interface
 """What psycopg returns for ``inet``: an address, or an interface when there is a prefix."""
 
 Cidr: TypeAlias = IPv4Network | IPv6Network
 """What psycopg returns for ``cidr``."""
-
-
-class ExecResult(msgspec.Struct, frozen=True, gc=False):
-    """The outcome of an ``:execresult`` query: affected rows and the command tag."""
-
-    rowcount: int
-    status: str | None
 
 
 class DBTX(Protocol):
@@ -132,121 +125,6 @@ class AsyncDBTX(Protocol):
         ...
 
 
-_ATTRIBUTE = "_codex_db_dbtx"
-
-
-class Conn:
-    """`DBTX` on a sync psycopg connection. Get it with `Conn.of` rather than building one.
-
-    Like the connection, it is not meant for concurrent use by several threads.
-    """
-
-    __slots__ = ("_cursor", "connection")
-
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self.connection = connection
-        self._cursor: RawCursor[TupleRow] = RawCursor(connection, row_factory=tuple_row)
-
-    @classmethod
-    def of(cls, connection: psycopg.Connection[Any]) -> Conn:
-        """The adapter of *connection*, created on first use and cached on it."""
-        adapter: Conn | None = getattr(connection, _ATTRIBUTE, None)
-        if adapter is None:
-            adapter = cls(connection)
-            setattr(connection, _ATTRIBUTE, adapter)
-        return adapter
-
-    def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
-        """The first row built with ``make(*cells)``, or None when there is none."""
-        row = self._cursor.execute(query, params).fetchone()
-        return None if row is None else make(*row)
-
-    def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
-        """Every row, built with ``make(*cells)``."""
-        return list(starmap(make, self._cursor.execute(query, params).fetchall()))
-
-    def stream(
-        self, query: LiteralString, params: Params, make: Callable[..., T]
-    ) -> Generator[T, None, None]:
-        """Rows as the server sends them (single-row mode), on a cursor of their own."""
-        with RawCursor(self.connection, row_factory=tuple_row) as cursor:
-            for row in cursor.stream(query, params):
-                yield make(*row)
-
-    def execute(self, query: LiteralString, params: Params) -> int:
-        """Run a statement; return the number of rows affected."""
-        return self._cursor.execute(query, params).rowcount
-
-    def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
-        """Run a statement; return the row count and the command tag."""
-        cursor = self._cursor.execute(query, params)
-        return ExecResult(cursor.rowcount, cursor.statusmessage)
-
-    def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows (text format); return the number copied."""
-        with self._cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return self._cursor.rowcount
-
-
-class AsyncConn:
-    """`AsyncDBTX` on an async psycopg connection. Get it with `AsyncConn.of`."""
-
-    __slots__ = ("_cursor", "connection")
-
-    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
-        self.connection = connection
-        self._cursor: AsyncRawCursor[TupleRow] = AsyncRawCursor(connection, row_factory=tuple_row)
-
-    @classmethod
-    def of(cls, connection: psycopg.AsyncConnection[Any]) -> AsyncConn:
-        """The adapter of *connection*, created on first use and cached on it."""
-        adapter: AsyncConn | None = getattr(connection, _ATTRIBUTE, None)
-        if adapter is None:
-            adapter = cls(connection)
-            setattr(connection, _ATTRIBUTE, adapter)
-        return adapter
-
-    async def fetch_one(
-        self, query: LiteralString, params: Params, make: Callable[..., T]
-    ) -> T | None:
-        """The first row built with ``make(*cells)``, or None when there is none."""
-        row = await (await self._cursor.execute(query, params)).fetchone()
-        return None if row is None else make(*row)
-
-    async def fetch_all(
-        self, query: LiteralString, params: Params, make: Callable[..., T]
-    ) -> list[T]:
-        """Every row, built with ``make(*cells)``."""
-        cursor = await self._cursor.execute(query, params)
-        return list(starmap(make, await cursor.fetchall()))
-
-    async def stream(
-        self, query: LiteralString, params: Params, make: Callable[..., T]
-    ) -> AsyncGenerator[T, None]:
-        """Rows as the server sends them (single-row mode), on a cursor of their own."""
-        async with AsyncRawCursor(self.connection, row_factory=tuple_row) as cursor:
-            async for row in cursor.stream(query, params):
-                yield make(*row)
-
-    async def execute(self, query: LiteralString, params: Params) -> int:
-        """Run a statement; return the number of rows affected."""
-        return (await self._cursor.execute(query, params)).rowcount
-
-    async def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
-        """Run a statement; return the row count and the command tag."""
-        cursor = await self._cursor.execute(query, params)
-        return ExecResult(cursor.rowcount, cursor.statusmessage)
-
-    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows (text format); return the number copied."""
-        async with self._cursor.copy(statement) as copy:
-            for row in rows:
-                await copy.write_row(row)
-        return self._cursor.rowcount
-
-
 def reset(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
     """Drop the adapter cached on *connection*; call it after changing its adapters.
 
@@ -254,8 +132,8 @@ def reset(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) ->
     loaders registered later (enums, JSON) would not be seen by it. `configure` and the
     generated ``register_types`` call this for you.
     """
-    if getattr(connection, _ATTRIBUTE, None) is not None:
-        setattr(connection, _ATTRIBUTE, None)
+    if getattr(connection, ADAPTER_ATTRIBUTE, None) is not None:
+        setattr(connection, ADAPTER_ATTRIBUTE, None)
 
 
 def configure(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:

@@ -201,3 +201,59 @@ def dbtx(
     with isolated_db.transaction() as tx:
         yield tx
         raise Rollback(tx)  # also when the test left the savepoint failed on purpose
+
+
+# --- Transaction poolers (PgBouncer) ------------------------------------------------------------
+
+__all__ += ["POOLER_URL_VARIABLE", "pooled_database", "pooler_url", "pytest_configure"]
+
+#: Environment variable with the base URL of a transaction-mode PgBouncer in front of the
+#: ``DATABASE_URL`` server (e.g. ``postgresql://postgres@127.0.0.1:6432``); pooler tests skip
+#: when it is unset.
+POOLER_URL_VARIABLE = "CODEX_DB_TEST_POOLER_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers of codex-db's test helpers."""
+    config.addinivalue_line(
+        "markers",
+        f"pooler: runs through a transaction-mode PgBouncer (needs {POOLER_URL_VARIABLE})",
+    )
+
+
+@pytest.fixture(scope="session")
+def pooler_url(pg_server: TestServer) -> str:
+    """Base URL of the transaction-mode pooler in front of the test server; skips without one."""
+    url = os.environ.get(POOLER_URL_VARIABLE)
+    if not url:
+        pytest.skip(
+            f"no pooler: set {POOLER_URL_VARIABLE} (e.g. postgresql://postgres@127.0.0.1:6432,"
+            " started with scripts/pgbouncer start) and DATABASE_URL to the server behind it"
+        )
+    if pg_server.embedded is not None:
+        pytest.skip(
+            f"{POOLER_URL_VARIABLE} is set but DATABASE_URL is not: test databases must be"
+            " created on the server behind the pooler"
+        )
+    return url
+
+
+@pytest.fixture
+def pooled_database(
+    pg_server: TestServer, migrated_template: str, pooler_url: str
+) -> Iterator[Callable[[], str]]:
+    """Factory: ``pooled_database() -> url`` of a new migrated database, reached through the pooler.
+
+    The database is created (and dropped) over the direct URL, because PgBouncer
+    cannot run ``CREATE DATABASE ... TEMPLATE`` (the template is "being accessed
+    by other users"); only the returned URL goes through the pooler.
+    """
+    names: list[str] = []
+
+    def make() -> str:
+        names.append(pg_server.create_database(template=migrated_template))
+        return with_dbname(pooler_url, names[-1])
+
+    yield make
+    for name in names:
+        pg_server.drop_database(name)

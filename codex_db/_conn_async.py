@@ -1,0 +1,86 @@
+"""`AsyncConn`: the `codex_db.dbtx.AsyncDBTX` protocol on a psycopg connection.
+
+This is the hot path of every generated query function. The adapter holds one
+`psycopg.AsyncRawCursor` per connection (sqlc's ``$1`` placeholders need no
+rewriting), fetches plain tuples and builds rows with ``make(*cells)``.
+Preparation is left to the connection's ``prepare_threshold`` (``None`` behind
+PgBouncer in transaction mode). psycopg errors propagate unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from itertools import starmap
+from typing import Any, LiteralString, TypeVar
+
+import psycopg
+from psycopg import AsyncRawCursor
+from psycopg.rows import TupleRow, tuple_row
+
+from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
+
+__all__ = ["AsyncConn"]
+
+T = TypeVar("T")
+
+
+class AsyncConn:
+    """`AsyncDBTX` on a psycopg connection. Get it with `AsyncConn.of` rather than building one.
+
+    Like the connection, it is not meant for concurrent use by several tasks or threads.
+    """
+
+    __slots__ = ("_cursor", "connection")
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        self.connection = connection
+        self._cursor: AsyncRawCursor[TupleRow] = AsyncRawCursor(connection, row_factory=tuple_row)
+
+    @classmethod
+    def of(cls, connection: psycopg.AsyncConnection[Any]) -> AsyncConn:
+        """The adapter of *connection*, created on first use and cached on it."""
+        adapter: AsyncConn | None = getattr(connection, ADAPTER_ATTRIBUTE, None)
+        if adapter is None:
+            adapter = cls(connection)
+            setattr(connection, ADAPTER_ATTRIBUTE, adapter)
+        return adapter
+
+    async def fetch_one(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> T | None:
+        """The first row built with ``make(*cells)``, or None when there is none."""
+        cursor = await self._cursor.execute(query, params)
+        row = await cursor.fetchone()
+        return None if row is None else make(*row)
+
+    async def fetch_all(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> list[T]:
+        """Every row, built with ``make(*cells)``."""
+        cursor = await self._cursor.execute(query, params)
+        return list(starmap(make, await cursor.fetchall()))
+
+    async def stream(
+        self, query: LiteralString, params: Params, make: Callable[..., T]
+    ) -> AsyncGenerator[T, None]:
+        """Rows as the server sends them (single-row mode), on a cursor of their own."""
+        async with AsyncRawCursor(self.connection, row_factory=tuple_row) as cursor:
+            async for row in cursor.stream(query, params):
+                yield make(*row)
+
+    async def execute(self, query: LiteralString, params: Params) -> int:
+        """Run a statement; return the number of rows affected."""
+        cursor = await self._cursor.execute(query, params)
+        return cursor.rowcount
+
+    async def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
+        """Run a statement; return the row count and the command tag."""
+        cursor = await self._cursor.execute(query, params)
+        return ExecResult(cursor.rowcount, cursor.statusmessage)
+
+    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
+        """``COPY ... FROM STDIN`` the rows (text format); return the number copied."""
+        async with self._cursor.copy(statement) as copy:
+            for row in rows:
+                await copy.write_row(row)
+        return self._cursor.rowcount

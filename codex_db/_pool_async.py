@@ -1,0 +1,304 @@
+"""Engines: where the clients get their connections (a lazy pool, or one pinned connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from time import monotonic
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import pq
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from codex_db import dbtx
+from codex_db._dsn import redact
+from codex_db._pool_base import (
+    RETURNED_AT,
+    PoolOptions,
+    connect_kwargs,
+    connection_hint,
+    exhausted_message,
+    local_timeouts,
+    logger,
+    target_url,
+)
+from codex_db.config import Settings, scrub
+from codex_db.errors import DatabaseConnectionError, PoolExhaustedError
+
+__all__ = [
+    "AsyncConnection",
+    "AsyncEngine",
+    "AsyncPinnedEngine",
+    "AsyncPoolEngine",
+    "PoolOptions",
+    "configure_connection",
+    "connection_hint",
+    "is_idle",
+    "probe",
+]
+
+#: A connection as the pool hands it out (autocommit, tuple rows by default).
+AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
+
+
+class AsyncEngine(Protocol):
+    """Where a client gets its connections."""
+
+    def checkout(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for one autocommit statement."""
+        ...
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection to run a transaction block on."""
+        ...
+
+    def local_settings(self) -> Mapping[str, str]:
+        """Settings each transaction block sets with ``SET LOCAL`` (none on a direct connection)."""
+        ...
+
+    async def close(self) -> None:
+        """Release every connection this engine opened."""
+        ...
+
+    def describe(self) -> str:
+        """The redacted target, for reprs and messages."""
+        ...
+
+
+async def configure_connection(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Set up a new connection: msgspec for json/jsonb, and the generated enum types."""
+    from codex_db.generated import models  # generated code imports the runtime
+
+    dbtx.configure(conn)
+    await models.register_types_async(conn)
+
+
+class AsyncPoolEngine:
+    """A psycopg-pool `AsyncConnectionPool` opened on first use; thread-safe.
+
+    After `close()` the next use opens a new pool, so a closed client is
+    usable again (e.g. after a fork, or in a new event loop).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | Callable[[], Settings],
+        configure: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+        options: PoolOptions | None = None,
+    ) -> None:
+        self._source = settings
+        self._configure = configure
+        self.options = options or PoolOptions()
+        self._settings = settings if isinstance(settings, Settings) else None
+        self._pool: AsyncConnectionPool[AsyncConnection] | None = None
+        self._url: str | None = None
+        self._lock = threading.Lock()
+        if True:  # ASYNC
+            self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings, resolved (from the environment, for the default clients) on first use."""
+        settings = self._settings
+        if settings is None:
+            with self._lock:
+                if self._settings is None:
+                    self._settings = self._resolve()
+                settings = self._settings
+        return settings
+
+    def url(self) -> str:
+        """The URL connections go to; starts the embedded server if that is the target."""
+        settings = self.settings
+        with self._lock:
+            if self._url is None:
+                self._url = target_url(settings)
+            return self._url
+
+    @asynccontextmanager
+    async def checkout(self) -> AsyncIterator[AsyncConnection]:
+        pool = self._pool or await self._open()
+        if True:  # ASYNC
+            self._check_loop()
+        try:
+            conn = await pool.getconn()
+        except PoolTimeout as exc:
+            raise await self._timeout_error(pool, exc) from None
+        try:
+            yield conn
+        finally:
+            setattr(conn, RETURNED_AT, monotonic())
+            await pool.putconn(conn)
+            if conn.closed:
+                # Lost (server restart, terminated backend): test the idle ones too.
+                await pool.check()
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.checkout()
+
+    def local_settings(self) -> Mapping[str, str]:
+        return local_timeouts(self.settings, self.options)
+
+    async def close(self) -> None:
+        """Close the pool; settings read from the environment are read again on next use."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            if not isinstance(self._source, Settings):
+                self._settings = self._url = None
+        if pool is None:
+            return
+        if True:  # ASYNC
+            if self._loop is not asyncio.get_running_loop():
+                logger.warning("dropping an async pool opened in another event loop")
+                return
+        await pool.close()
+
+    def describe(self) -> str:
+        settings = self._settings
+        if settings is None:
+            return "from the environment (not resolved yet)"
+        return redact(self._url) if self._url else settings.display_url
+
+    def stats(self) -> dict[str, int]:
+        """The pool's counters (`psycopg_pool` ``get_stats()``), empty before it opens."""
+        pool = self._pool
+        return pool.get_stats() if pool is not None else {}
+
+    def _resolve(self) -> Settings:
+        source = self._source
+        return source if isinstance(source, Settings) else source()
+
+    async def _open(self) -> AsyncConnectionPool[AsyncConnection]:
+        settings = self.settings
+        if True:  # ASYNC
+            url = await asyncio.to_thread(self.url)
+        else:
+            url = self.url()
+        with self._lock:
+            if self._pool is not None:
+                return self._pool
+            pool = _new_pool(url, settings, self._configure, self.options)
+            if True:  # ASYNC
+                self._loop = asyncio.get_running_loop()
+            else:
+                pool.open()
+            self._pool = pool
+        if True:  # ASYNC
+            # No other task runs before this opens the pool: nothing awaits in between.
+            await pool.open()
+        return pool
+
+    if True:  # ASYNC
+
+        def _check_loop(self) -> None:
+            if self._loop is not asyncio.get_running_loop():
+                raise RuntimeError(
+                    "this async client's pool was opened in another event loop: call"
+                    " `await codex_db.close_adb_pool()` (or `await client.close()`) before that"
+                    " loop ends, e.g. at the end of main() or in the app's lifespan"
+                )
+
+    async def _timeout_error(
+        self, pool: AsyncConnectionPool[AsyncConnection], exc: PoolTimeout
+    ) -> Exception:
+        stats = pool.get_stats()
+        if stats.get("connections_errors", 0) and self._url:
+            # The pool has failed to connect: say why, if that is still the case.
+            failure = await probe(self._url, self.settings)
+            if failure is not None:
+                return failure
+        return PoolExhaustedError(exhausted_message(stats, pool.timeout, pool.max_size))
+
+
+async def probe(url: str, settings: Settings, timeout: int = 5) -> DatabaseConnectionError | None:
+    """Try ``SELECT 1`` on a new connection to *url*; the error (redacted) if it fails."""
+    try:
+        async with await psycopg.AsyncConnection.connect(
+            url, connect_timeout=timeout, **connect_kwargs(settings)
+        ) as conn:
+            await conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        detail = scrub(str(exc).strip(), url).replace("\n", " ")
+        return DatabaseConnectionError(
+            f"cannot connect to {redact(url)}: {detail}; {connection_hint(settings)}"
+        )
+    return None
+
+
+class AsyncPinnedEngine:
+    """Every call runs on one connection, inside the transaction it is in.
+
+    For tests: the connection sits in a transaction rolled back afterwards, so
+    transaction blocks become savepoints, and each autocommit statement runs in
+    a savepoint of its own, so a failed statement does not poison the next.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.connection = conn
+
+    @asynccontextmanager
+    async def checkout(self) -> AsyncIterator[AsyncConnection]:
+        async with self.connection.transaction():
+            yield self.connection
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        yield self.connection
+
+    def local_settings(self) -> Mapping[str, str]:
+        return {}
+
+    async def close(self) -> None:
+        """The connection belongs to whoever pinned it: nothing to do."""
+
+    def describe(self) -> str:
+        info = self.connection.info
+        return f"pinned connection to {info.host}:{info.port}/{info.dbname}"
+
+
+def _idle_check(after: float | None) -> Callable[[AsyncConnection], Awaitable[None]] | None:
+    """The pool's ``check`` callback: test connections idle for *after* seconds or more."""
+    if after is None:
+        return None
+
+    async def check(conn: AsyncConnection) -> None:
+        if monotonic() - getattr(conn, RETURNED_AT, monotonic()) >= after:
+            await AsyncConnectionPool.check_connection(conn)
+
+    return check
+
+
+def _new_pool(
+    url: str,
+    settings: Settings,
+    extra: Callable[[AsyncConnection], Awaitable[None]] | None,
+    options: PoolOptions,
+) -> AsyncConnectionPool[AsyncConnection]:
+    async def configure(conn: AsyncConnection) -> None:
+        await configure_connection(conn)
+        if extra is not None:
+            await extra(conn)
+            dbtx.reset(conn)
+
+    logger.debug("opening connection pool on %s", redact(url))
+    return AsyncConnectionPool(
+        url,
+        min_size=settings.min_size,
+        max_size=settings.max_size,
+        timeout=settings.pool_timeout,
+        max_idle=options.max_idle,
+        max_lifetime=options.max_lifetime,
+        kwargs=connect_kwargs(settings, options),
+        configure=configure,
+        check=_idle_check(options.check_idle_after),
+        name="codex-db",
+        open=False,
+    )
+
+
+def is_idle(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """Whether *conn* is outside any transaction (so a block on it is a real transaction)."""
+    return conn.info.transaction_status == pq.TransactionStatus.IDLE

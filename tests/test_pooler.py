@@ -1,0 +1,233 @@
+"""The clients through a real PgBouncer in transaction mode (Neon's pooled endpoint).
+
+Run with ``CODEX_DB_TEST_POOLER_URL`` set to the pooler (``scripts/pgbouncer start``)
+and ``DATABASE_URL`` to the server behind it; without them every test skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from codex_db import (
+    AsyncDatabase,
+    AsyncDatabaseWs,
+    Database,
+    DatabaseWs,
+    Pooler,
+    Settings,
+    Transaction,
+)
+from codex_db.dbtx import scalar
+from codex_db.generated import content, users, users_async
+
+pytestmark = pytest.mark.pooler
+
+SHOW_TIMEOUT = "SELECT current_setting('statement_timeout')"
+PREPARED_ERRORS = (
+    psycopg.errors.DuplicatePreparedStatement,
+    psycopg.errors.InvalidSqlStatementName,
+)
+
+
+def new_user(client: Database | Transaction, tag: str = "u") -> str:
+    """Create a user through a generated function; return its id."""
+    uid = f"{tag}-{uuid.uuid4().hex[:12]}"
+    users.create_user(client, users.CreateUserParams(id=uid, name="Pat", email=f"{uid}@x.test"))
+    return uid
+
+
+def pooler_host_alias(url: str) -> str:
+    """*url* with a Neon-style ``-pooler`` host name that still reaches 127.0.0.1 (via hostaddr)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.replace("127.0.0.1", "ep-codex-test-pooler.invalid")
+    return urlunsplit(parts._replace(netloc=netloc, query="hostaddr=127.0.0.1"))
+
+
+@pytest.fixture
+def pooled_url(pooled_database: Callable[[], str]) -> str:
+    return pooled_database()
+
+
+@pytest.fixture
+def client(pooled_url: str) -> Iterator[DatabaseWs]:
+    with DatabaseWs.from_url(pooled_url, pooler="transaction", max_size=8) as ws:
+        yield ws
+
+
+def hammer(client: Database, threads: int = 8, per_thread: int = 30) -> list[BaseException]:
+    """Create and read users from *threads* threads at once; return the errors they hit."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def work() -> None:
+        try:
+            start.wait()
+            for _ in range(per_thread):
+                uid = new_user(client, "t")
+                assert users.get_user(client, id=uid) is not None
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors
+
+
+class TestDetection:
+    def test_pooler_host_name_turns_prepared_statements_off(self, pooled_url: str) -> None:
+        """A ``-pooler`` host is detected, and its connections prepare nothing."""
+        with Database.from_url(pooler_host_alias(pooled_url)) as db:
+            assert db.settings is not None and db.settings.pooler is Pooler.TRANSACTION
+            assert hammer(db, threads=4, per_thread=10) == []
+            with db.connection() as conn:
+                assert conn.prepare_threshold is None
+
+    def test_database_pooler_variable(
+        self, pooled_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """DATABASE_POOLER=transaction makes any host a transaction pooler."""
+        monkeypatch.delenv("DB_METHOD", raising=False)
+        monkeypatch.setenv("DATABASE_URL", pooled_url)
+        monkeypatch.setenv("DATABASE_POOLER", "transaction")
+        with Database.from_env() as db:
+            assert db.settings is not None and db.settings.prepare_threshold is None
+            assert hammer(db, threads=8, per_thread=10) == []
+
+    def test_prepared_statements_fail_behind_the_pooler(self, pooled_url: str) -> None:
+        """With preparation left on, psycopg's statements collide on shared server connections."""
+        with Database.from_url(pooled_url, pooler="none", prepare_threshold=0, max_size=8) as db:
+            assert Settings.from_url(pooled_url).pooler is Pooler.NONE  # nothing to detect
+            errors = hammer(db, threads=8, per_thread=20)
+        assert errors and all(isinstance(e, PREPARED_ERRORS) for e in errors), errors
+
+
+class TestThroughPooler:
+    def test_autocommit_calls(self, client: DatabaseWs, pooled_url: str) -> None:
+        """Generated functions run in autocommit mode and commit."""
+        http = client.as_http()
+        uid = new_user(http)
+        found = users.get_user(http, id=uid)
+        assert found is not None and found.email == f"{uid}@x.test"
+        assert http.fetch_one("SELECT count(*) FROM users", (), scalar) == 1
+
+    def test_transactions_commit_roll_back_and_nest(self, client: DatabaseWs) -> None:
+        """Commit, rollback on error and savepoints all work through the pooler."""
+        gone: list[str] = []
+
+        def duplicate(parent: DatabaseWs | Transaction, uid: str) -> None:
+            with parent.transaction() as tx:
+                gone.append(new_user(tx))
+                users.create_user(tx, users.CreateUserParams(id=uid, name="x", email="d@x.test"))
+
+        with client.transaction() as tx:
+            kept = new_user(tx)
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                duplicate(tx, kept)  # a savepoint: only its own work is undone
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            duplicate(client, kept)
+        assert users.get_user(client, id=kept) is not None
+        assert [users.get_user(client, id=uid) for uid in gone] == [None, None]
+        assert client.fetch_one("SELECT count(*) FROM users", (), scalar) == 1
+
+    def test_set_local_does_not_leak_to_other_clients(self, client: DatabaseWs) -> None:
+        """Per-transaction timeouts use SET LOCAL: later transactions see the default."""
+        with client.transaction(statement_timeout=1.5, lock_timeout=0.5) as tx:
+            assert tx.query_one(SHOW_TIMEOUT) == ("1500ms",)
+            assert tx.query_one("SELECT current_setting('lock_timeout')") == ("500ms",)
+        for _ in range(10):  # several server connections, none keeps it
+            assert client.query_one(SHOW_TIMEOUT) == ("0",)
+
+    def test_client_statement_timeout_uses_set_local(self, pooled_url: str) -> None:
+        """A client-wide statement timeout works behind the pooler (no startup options)."""
+        with DatabaseWs.from_url(pooled_url, pooler="transaction", statement_timeout=0.2) as db:
+            with db.transaction() as tx:
+                assert tx.query_one(SHOW_TIMEOUT) == ("200ms",)
+            with pytest.raises(psycopg.errors.QueryCanceled), db.transaction() as tx:
+                tx.query("SELECT pg_sleep(2)")
+            assert db.query_one("SELECT 1") == (1,)  # the connection is usable again
+
+    def test_eight_threads(self, client: DatabaseWs) -> None:
+        """8 threads share the client; the pooler's 4 server connections serve them all."""
+        assert hammer(client.as_http(), threads=8, per_thread=30) == []
+        assert client.fetch_one("SELECT count(*) FROM users", (), scalar) == 8 * 30
+
+    def test_eight_async_tasks(self, pooled_url: str) -> None:
+        """8 asyncio tasks share an AsyncDatabaseWs through the pooler."""
+
+        async def work(db: AsyncDatabaseWs, n: int) -> None:
+            for i in range(20):
+                uid = f"a{n}-{i}-{uuid.uuid4().hex[:6]}"
+                params = users.CreateUserParams(id=uid, name="A", email=f"{uid}@x.test")
+                if i % 2:
+                    await users_async.create_user(db, params)
+                else:
+                    async with db.transaction() as tx:
+                        await users_async.create_user(tx, params)
+                assert await users_async.get_user(db, id=uid) is not None
+
+        async def main() -> int | None:
+            async with AsyncDatabaseWs.from_url(pooled_url, pooler="transaction") as db:
+                await asyncio.gather(*(work(db, n) for n in range(8)))
+                return await db.fetch_one("SELECT count(*) FROM users", (), scalar)
+
+        assert asyncio.run(main()) == 8 * 20
+
+    def test_copy_and_executemany(self, client: DatabaseWs) -> None:
+        """COPY (generated :copyfrom) and psycopg's executemany work through the pooler."""
+        creator = new_user(client)
+        rows = [
+            content.ImportContentParams(
+                id=uuid.uuid4(),
+                creator_id=creator,
+                title=f"Item {i}",
+                slug=f"item-{i}",
+                content_type="video",
+                tags=[],
+                visibility="public",
+                status="draft",
+                view_count=0,
+                purchase_count=0,
+            )
+            for i in range(200)
+        ]
+        assert content.import_content(client, rows) == 200
+        with client.transaction() as tx:
+            assert content.import_content(tx, rows[:0]) == 0
+        with client.connection() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE content SET view_count = %s WHERE id = %s",
+                [(i, row.id) for i, row in enumerate(rows)],
+            )
+        total = client.fetch_one("SELECT sum(view_count) FROM content", (), scalar)
+        assert total == sum(range(200))
+
+    def test_async_detection_and_prepared_failure(self, pooled_url: str) -> None:
+        """The async client detects the pooler too; with preparation on it fails the same way."""
+
+        async def run(db: AsyncDatabase) -> list[BaseException | None]:
+            async def one(n: int) -> None:
+                for _ in range(20):
+                    await users_async.get_user(db, id=f"none-{n}")
+
+            return await asyncio.gather(*(one(n) for n in range(8)), return_exceptions=True)
+
+        async def main() -> tuple[list[BaseException | None], list[BaseException | None]]:
+            async with (
+                AsyncDatabase.from_url(pooler_host_alias(pooled_url)) as safe,
+                AsyncDatabase.from_url(pooled_url, pooler="none", prepare_threshold=0) as unsafe,
+            ):
+                return await run(safe), await run(unsafe)
+
+        safe, unsafe = asyncio.run(main())
+        assert safe == [None] * 8
+        assert any(isinstance(e, PREPARED_ERRORS) for e in unsafe), unsafe
