@@ -148,8 +148,13 @@ def describe_error(exc: psycopg.Error) -> str:
 def changed_values(table: Table, current: Row, change: Change) -> Change:
     """*change* keeping only the values that differ from the *current* row."""
     names = table.column_names
-    kept = {k: v for k, v in change.values.items() if current[names.index(k)] != v}
+    kept = {k: v for k, v in change.values.items() if _lf(current[names.index(k)]) != v}
     return msgspec.structs.replace(change, values=kept)
+
+
+def _lf(text: str | None) -> str | None:
+    """*text* with CRLF line breaks as LF, as form values arrive (see `_values`)."""
+    return None if text is None else text.replace("\r\n", "\n")
 
 
 def _values(table: Table, form: dict[str, list[str]]) -> dict[str, str | None]:
@@ -164,7 +169,9 @@ def _values(table: Table, form: dict[str, list[str]]) -> dict[str, str | None]:
         if f"n.{name}" in form:
             values[name] = None
         elif f"v.{name}" in form:
-            values[name] = form[f"v.{name}"][0]
+            # Browsers send a textarea's line breaks as CRLF whatever the page held
+            # (HTML's form encoding): take them as the LF the user typed or kept.
+            values[name] = _lf(form[f"v.{name}"][0])
     return values
 
 

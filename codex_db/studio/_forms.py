@@ -132,7 +132,8 @@ def _field(column: Column, value: str | None, *, insert: bool) -> Html:
         return Html(f"<div>{label}<input value='{e(value or '')}' disabled></div>")
     text = value or ""
     widget = (
-        f'<textarea name="v.{e(name)}">{e(text)}</textarea>'
+        # The newline after the tag is dropped by HTML parsers, not a leading one of the value.
+        f'<textarea name="v.{e(name)}">\n{e(text)}</textarea>'
         if "\n" in text or len(text) > 80
         else f'<input name="v.{e(name)}" value="{e(text)}" size="50">'
     )
