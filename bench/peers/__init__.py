@@ -1,0 +1,1 @@
+"""The peers: one module per library, one factory per workload returning a `bench.core.Runner`."""

@@ -1,0 +1,221 @@
+"""codex-db: the generated functions on a held connection, ``db_http``, ``db_ws`` and async.
+
+The held connection is set up exactly as the pool sets up its connections
+(`configure_connection`: msgspec JSON, generated enum types; autocommit;
+``prepare_threshold`` = `DIRECT_PREPARE_THRESHOLD`).
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from bench.core import AsyncRunner, Context, Runner, SyncRunner, TasksRunner, ThreadsRunner
+from codex_db._pool import configure_connection
+from codex_db.client import Database, DatabaseWs
+from codex_db.config import DIRECT_PREPARE_THRESHOLD
+from codex_db.dbtx import AsyncConn, Conn, configure
+from codex_db.generated import content, content_async, models
+
+__all__ = [
+    "async_get",
+    "async_pool_tasks",
+    "bulk_copy",
+    "held",
+    "held_get",
+    "held_insert",
+    "held_list",
+    "http_get",
+    "http_threads",
+    "memory_structs",
+    "scale_keyset",
+    "scale_slug",
+    "ws_tx3",
+]
+
+
+def held(url: str) -> tuple[psycopg.Connection[Any], Conn]:
+    """A direct connection configured like a pooled one, and its `Conn` adapter."""
+    conn = psycopg.connect(url, autocommit=True, prepare_threshold=DIRECT_PREPARE_THRESHOLD)
+    configure_connection(conn)
+    return conn, Conn.of(conn)
+
+
+def held_get(ctx: Context) -> Runner:
+    """``content.get_content`` on a held connection."""
+    conn, db = held(ctx.url)
+    return SyncRunner(lambda id: content.get_content(db, id=id), conn.close)
+
+
+def held_list(ctx: Context) -> Runner:
+    """``content.list_published_content_after`` (a keyset page) into `models.Content` structs."""
+    conn, db = held(ctx.url)
+
+    def op(arg: tuple[Any, Any, int]) -> object:
+        at, id, n = arg
+        return content.list_published_content_after(
+            db, after_published_at=at, after_id=id, max_rows=n
+        )
+
+    return SyncRunner(op, conn.close)
+
+
+def held_insert(ctx: Context) -> Runner:
+    """``content.create_content`` (INSERT ... RETURNING) on a held connection."""
+    conn, db = held(ctx.url)
+    return SyncRunner(lambda p: content.create_content(db, p), conn.close)
+
+
+def bulk_copy(ctx: Context) -> Runner:
+    """``content.import_content`` (the generated ``:copyfrom``, COPY ... FROM STDIN)."""
+    conn, db = held(ctx.url)
+    return SyncRunner(lambda rows: content.import_content(db, rows), conn.close)
+
+
+def _client(ctx: Context, size: int = 1) -> Database:
+    client = Database.from_url(ctx.url, min_size=size, max_size=size)
+    content.get_content(client, id=ctx.ids[0])  # open the pool outside the timing
+    return client
+
+
+def http_get(ctx: Context) -> Runner:
+    """``content.get_content(db_http, ...)``: a pool checkout per call."""
+    client = _client(ctx)
+    return SyncRunner(lambda id: content.get_content(client, id=id), client.close)
+
+
+def http_threads(ctx: Context, workers: int) -> Runner:
+    """*workers* threads calling ``content.get_content(db_http, ...)`` on a pool of that size."""
+    client = _client(ctx, workers)
+    return ThreadsRunner(workers, lambda id: content.get_content(client, id=id), client.close)
+
+
+def ws_tx3(ctx: Context) -> Runner:
+    """Get, increment, get-by-slug inside ``db_ws.transaction()``."""
+    client = DatabaseWs.from_url(ctx.url, min_size=1, max_size=1)
+    content.get_content(client, id=ctx.ids[0])
+
+    def op(arg: tuple[Any, str, str]) -> None:
+        id, creator, slug = arg
+        with client.transaction() as tx:
+            content.get_content(tx, id=id)
+            content.increment_view_count(tx, id=id)
+            content.get_personal_content_by_slug(tx, creator_id=creator, slug=slug)
+
+    return SyncRunner(op, client.close)
+
+
+async def _async_configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    configure(conn)
+    await models.register_types_async(conn)
+
+
+def async_get(ctx: Context, loop_kind: str) -> Runner:
+    """``content_async.get_content`` on a held async connection (`AsyncConn`)."""
+    box: list[psycopg.AsyncConnection[Any]] = []
+
+    async def setup() -> Callable[[Any], Awaitable[object]]:
+        conn = await psycopg.AsyncConnection.connect(
+            ctx.url, autocommit=True, prepare_threshold=DIRECT_PREPARE_THRESHOLD
+        )
+        await _async_configure(conn)
+        box.append(conn)
+        db = AsyncConn.of(conn)
+        return lambda id: content_async.get_content(db, id=id)
+
+    async def teardown() -> None:
+        await box[0].close()
+
+    return AsyncRunner(loop_kind, setup, teardown)
+
+
+def async_pool_tasks(ctx: Context, workers: int, loop_kind: str) -> Runner:
+    """*workers* tasks on an `AsyncConnectionPool` configured like codex-db's sync pool.
+
+    codex-db has no async client yet: this is what one would do with the
+    generated async functions and `AsyncConn` today.
+    """
+    box: list[AsyncConnectionPool[Any]] = []
+
+    async def setup() -> Callable[[Any], Awaitable[object]]:
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            ctx.url,
+            min_size=workers,
+            max_size=workers,
+            kwargs={"autocommit": True, "prepare_threshold": DIRECT_PREPARE_THRESHOLD},
+            configure=_async_configure,
+            open=False,
+        )
+        await pool.open(wait=True)
+        box.append(pool)
+
+        async def op(id: Any) -> object:
+            async with pool.connection() as conn:
+                return await content_async.get_content(AsyncConn.of(conn), id=id)
+
+        return op
+
+    async def teardown() -> None:
+        await box[0].close()
+
+    return TasksRunner(workers, loop_kind, setup, teardown)
+
+
+def memory_structs(ctx: Context) -> Runner:
+    """Bytes per row held by ``content.list_content`` structs of the whole table."""
+    conn, db = held(ctx.url)
+
+    class Measure:
+        def batch(self, args: Sequence[Any]) -> float:
+            params = content.ListContentParams(skip_rows=0, max_rows=args[0])
+            tracemalloc.start()
+            base = tracemalloc.get_traced_memory()[0]
+            rows = content.list_content(db, params)
+            held_bytes = tracemalloc.get_traced_memory()[0] - base
+            tracemalloc.stop()
+            return held_bytes / max(len(rows), 1)
+
+        def close(self) -> None:
+            conn.close()
+
+    return Measure()
+
+
+def scale_keyset(label: str) -> Callable[[Context], Runner]:
+    """A 50-row keyset page from a random cursor, in the *label* scale database."""
+
+    def factory(ctx: Context) -> Runner:
+        target = ctx.scale[label]
+        conn, db = held(target.url)
+        cursors = target.cursors
+
+        def op(x: float) -> object:
+            published_at, id = cursors[int(x * len(cursors))]
+            return content.list_published_content_after(
+                db, after_published_at=published_at, after_id=id, max_rows=50
+            )
+
+        return SyncRunner(op, conn.close)
+
+    return factory
+
+
+def scale_slug(label: str) -> Callable[[Context], Runner]:
+    """Get a creator's content by slug (random row), in the *label* scale database."""
+
+    def factory(ctx: Context) -> Runner:
+        target = ctx.scale[label]
+        conn, db = held(target.url)
+        slugs = target.slugs
+
+        def op(x: float) -> object:
+            creator, slug = slugs[int(x * len(slugs))]
+            return content.get_personal_content_by_slug(db, creator_id=creator, slug=slug)
+
+        return SyncRunner(op, conn.close)
+
+    return factory
