@@ -26,6 +26,7 @@ from codex_db._pool_base import (
     exhausted_message,
     local_timeouts,
     logger,
+    register_utc_timestamptz,
     target_url,
 )
 from codex_db.config import Settings, scrub
@@ -72,9 +73,12 @@ class Engine(Protocol):
 
 
 def configure_connection(conn: psycopg.Connection[Any]) -> None:
-    """Set up a new connection: msgspec for json/jsonb, and the generated enum types."""
+    """Set up a new connection: msgspec for json/jsonb, the generated enum types, and
+    timestamptz without `zoneinfo` when the server's time zone is UTC (`register_utc_timestamptz`).
+    """
     from codex_db.generated import models  # generated code imports the runtime
 
+    register_utc_timestamptz(conn)
     dbtx.configure(conn)
     models.register_types(conn)
 

@@ -47,6 +47,13 @@ class TransactionOptions(msgspec.Struct, frozen=True):
     lock_timeout: float | None = None
     idle_in_transaction_session_timeout: float | None = None
 
+    @property
+    def sets_begin(self) -> bool:
+        """Whether any of the ``BEGIN`` options (isolation level, read only, deferrable) is set."""
+        return not (
+            self.isolation_level is None and self.read_only is None and self.deferrable is None
+        )
+
     def local_settings(self, defaults: Mapping[str, str]) -> dict[str, str]:
         """The ``SET LOCAL`` settings of this transaction: its timeouts over *defaults*."""
         settings = dict(defaults)

@@ -138,9 +138,10 @@ def _options_applied(conn: Connection, options: TransactionOptions | None) -> It
 
     psycopg builds ``BEGIN ISOLATION LEVEL ... READ ONLY`` from the connection's
     attributes, so this costs no round trip; restoring them keeps pooled
-    connections clean. A savepoint takes no options.
+    connections clean. A savepoint takes no options, and options without any of the
+    three (timeouts only) leave the connection's attributes alone.
     """
-    if options is None or not is_idle(conn):
+    if options is None or not options.sets_begin or not is_idle(conn):
         yield
         return
     saved = (conn.isolation_level, conn.read_only, conn.deferrable)
