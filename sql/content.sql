@@ -91,7 +91,10 @@ CREATE TABLE content (
         CHECK (visibility IN ('public', 'private', 'members_only', 'purchased_only')),
     CONSTRAINT check_content_type CHECK (content_type IN ('video', 'audio', 'written')),
     CONSTRAINT check_price_non_negative CHECK (price_cents >= 0),
-    CONSTRAINT check_content_tags_array CHECK (jsonb_typeof(tags) = 'array')
+    CONSTRAINT check_content_tags_array CHECK (jsonb_typeof(tags) = 'array'),
+    -- Keyset pagination orders published content by (published_at, id): a
+    -- published row without a date would fall out of every page.
+    CONSTRAINT check_published_has_date CHECK (status <> 'published' OR published_at IS NOT NULL)
 );
 
 -- A slug is unique within its organization, and within a creator's
@@ -105,7 +108,6 @@ CREATE INDEX idx_content_creator_id ON content (creator_id);
 CREATE INDEX idx_content_organization_id ON content (organization_id);
 CREATE INDEX idx_content_media_item_id ON content (media_item_id);
 CREATE INDEX idx_content_status ON content (status);
-CREATE INDEX idx_content_published_at ON content (published_at);
 CREATE INDEX idx_content_category ON content (category);
 -- Published content newest first, and its keyset pagination on (published_at, id).
 CREATE INDEX idx_content_published_keyset ON content (published_at, id)

@@ -12,7 +12,14 @@ from codex_db import catalog, migrate
 from codex_db._paths import migrations_dir, sql_dir
 from codex_db.errors import MigrationError
 
-ALL = ["0001.auth", "0002.content", "0003.triggers", "0004.query-indexes"]
+ALL = [
+    "0001.auth",
+    "0002.content",
+    "0003.triggers",
+    "0004.query-indexes",
+    "0005.published-has-date",
+    "0006.drop-published-at-index",
+]
 
 
 def _snapshot(url: str) -> catalog.Snapshot:
@@ -41,15 +48,19 @@ def test_apply_rollback_reapply(fresh_database: Callable[..., str]) -> None:
 
 
 def test_rollback_one_at_a_time(fresh_database: Callable[..., str]) -> None:
-    """Rolling back the latest migration leaves the earlier ones applied."""
+    """Rolling back the latest migrations, one by one, leaves the earlier ones applied."""
     url = fresh_database()
     migrate.apply(url)
-    assert migrate.rollback(url) == ["0004.query-indexes"]
-    assert migrate.pending(url) == ["0004.query-indexes"]
+    for expected in reversed(ALL[3:]):
+        assert migrate.rollback(url) == [expected]
+        assert migrate.pending(url) == ALL[ALL.index(expected) :]
     with psycopg.connect(url) as conn:
-        assert "public.idx_content_title_trgm" not in catalog.snapshot(conn)["index"]
+        snapshot = catalog.snapshot(conn)
+    assert "public.idx_content_title_trgm" not in snapshot["index"]
+    assert "public.idx_content_published_at" in snapshot["index"]
+    assert not any("check_published_has_date" in name for name in snapshot["constraint"])
     assert migrate.rollback(url) == ["0003.triggers"]
-    assert migrate.pending(url) == ["0003.triggers", "0004.query-indexes"]
+    assert migrate.pending(url) == ALL[2:]
     with psycopg.connect(url) as conn:
         assert catalog.snapshot(conn)["trigger"] == {}
 

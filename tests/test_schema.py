@@ -85,6 +85,7 @@ class TestChecks:
             ("content_type", "podcast", "check_content_type"),
             ("price_cents", -1, "check_price_non_negative"),
             ("tags", json.dumps({"not": "an array"}), "check_content_tags_array"),
+            ("status", "published", "check_published_has_date"),  # without published_at
         ],
     )
     def test_content_checks(self, conn: Conn, column: str, value: object, constraint: str) -> None:
@@ -123,7 +124,15 @@ class TestChecks:
         for status in ("draft", "published", "archived"):
             for visibility in ("public", "private", "members_only", "purchased_only"):
                 for kind in ("video", "audio", "written"):
-                    _content(conn, user, status=status, visibility=visibility, content_type=kind)
+                    when = "2026-01-01" if status == "published" else None
+                    _content(
+                        conn,
+                        user,
+                        status=status,
+                        visibility=visibility,
+                        content_type=kind,
+                        published_at=when,
+                    )
         for status in ("uploading", "uploaded", "transcoding", "ready", "failed"):
             for kind in ("video", "audio"):
                 _media(conn, user, status=status, media_type=kind)
