@@ -16,10 +16,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from bench.core import AsyncRunner, Context, Runner, SyncRunner, TasksRunner, ThreadsRunner
 from codex_db._pool import configure_connection
+from codex_db._pool_async import configure_connection as configure_connection_async
 from codex_db.client import Database, DatabaseWs
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
-from codex_db.dbtx import AsyncConn, Conn, configure
-from codex_db.generated import content, content_async, models
+from codex_db.dbtx import AsyncConn, Conn
+from codex_db.generated import content, content_async
 
 __all__ = [
     "async_get",
@@ -110,8 +111,8 @@ def ws_tx3(ctx: Context) -> Runner:
 
 
 async def _async_configure(conn: psycopg.AsyncConnection[Any]) -> None:
-    configure(conn)
-    await models.register_types_async(conn)
+    """Set up an async connection as codex-db's async pool does."""
+    await configure_connection_async(conn)
 
 
 def async_get(ctx: Context, loop_kind: str) -> Runner:
