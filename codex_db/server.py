@@ -6,6 +6,7 @@ in tests. It needs ``pip install 'codex-db[embedded]'``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -40,8 +41,9 @@ class EmbeddedServer:
     using the same data directory exits.
     """
 
-    def __init__(self, handle: Any, data_dir: Path) -> None:
+    def __init__(self, handle: Any, data_dir: Path, *, temporary: bool = False) -> None:
         self._handle = handle
+        self._temporary = temporary
         self.data_dir = data_dir
         self.url: str = handle.get_uri("postgres")
 
@@ -55,6 +57,11 @@ class EmbeddedServer:
     def stop(self) -> None:
         """Stop the server now (and delete a temporary data directory)."""
         self._handle.cleanup()
+        if self._temporary:
+            # Remove the folder mkdtemp() made; it stays if another process
+            # still holds the server (its data directory is then not deleted yet).
+            with contextlib.suppress(OSError):
+                self.data_dir.parent.rmdir()
 
 
 def start_embedded(data_dir: Path | None = None, *, temporary: bool = False) -> EmbeddedServer:
@@ -76,7 +83,7 @@ def start_embedded(data_dir: Path | None = None, *, temporary: bool = False) -> 
             f"could not start the embedded PostgreSQL server in {data_dir}: {exc}"
             f" (server log: {log}); set DATABASE_URL to use another server"
         ) from exc
-    return EmbeddedServer(handle, data_dir)
+    return EmbeddedServer(handle, data_dir, temporary=temporary)
 
 
 def _import_embedded() -> ModuleType:
