@@ -365,4 +365,4 @@ def _new_pool(
 
 def is_idle(conn: psycopg.Connection[Any]) -> bool:
     """Whether *conn* is outside any transaction (so a block on it is a real transaction)."""
-    return conn.info.transaction_status == pq.TransactionStatus.IDLE
+    return conn.pgconn.transaction_status == _IDLE

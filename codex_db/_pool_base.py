@@ -200,11 +200,16 @@ def _utc_loader(base: type[abc.Loader]) -> type[abc.Loader]:
         format = base.format
 
         def __new__(cls, oid: int, context: abc.AdaptContext | None = None) -> Any:
+            # Built for every result set whose query differs from the cursor's
+            # previous one: read the raw parameter, and remember each zone's answer.
             connection = context.connection if context is not None else None
-            if connection is not None and not is_utc_zone(
-                connection.info.parameter_status("TimeZone")
-            ):
-                return base(oid, context)
+            if connection is not None:
+                zone = connection.pgconn.parameter_status(b"TimeZone")
+                utc = _ZONE_IS_UTC.get(zone)
+                if utc is None:
+                    utc = _ZONE_IS_UTC[zone] = is_utc_zone(zone.decode() if zone else None)
+                if not utc:
+                    return base(oid, context)
             return base(oid, None)
 
     UtcTimestamptzLoader.__qualname__ = UtcTimestamptzLoader.__name__ = f"Utc{base.__name__}"
@@ -212,6 +217,9 @@ def _utc_loader(base: type[abc.Loader]) -> type[abc.Loader]:
 
 
 _UTC_LOADERS: dict[type[abc.Loader], type[abc.Loader]] = {}
+
+#: Raw ``TimeZone`` parameter -> whether it names UTC (a handful of entries at most).
+_ZONE_IS_UTC: dict[bytes | None, bool] = {}
 
 
 def register_utc_timestamptz(

@@ -94,19 +94,38 @@ class Transaction(Statements):
         return self._dbtx.copy_rows(statement, rows)
 
 
-@contextmanager
 def open_block(
     conn: Connection,
     options: TransactionOptions | None = None,
     defaults: Mapping[str, str] | None = None,
-) -> Iterator[Transaction]:
+) -> AbstractContextManager[Transaction]:
     """Run a transaction block on *conn*: a transaction if it is idle, else a savepoint.
 
     *defaults* are ``SET LOCAL`` settings of the client (its statement timeout
     behind a transaction pooler); the options' timeouts override them.
     """
     outermost = is_idle(conn)
-    with _options_applied(conn, options), conn.transaction() as block:
+    if outermost and options is not None and options.sets_begin:
+        return _block_with_begin_options(conn, options, defaults)
+    return _block(conn, options, defaults, outermost)
+
+
+@contextmanager
+def _block_with_begin_options(
+    conn: Connection, options: TransactionOptions, defaults: Mapping[str, str] | None
+) -> Iterator[Transaction]:
+    with _options_applied(conn, options), _block(conn, options, defaults) as tx:
+        yield tx
+
+
+@contextmanager
+def _block(
+    conn: Connection,
+    options: TransactionOptions | None,
+    defaults: Mapping[str, str] | None,
+    outermost: bool = True,
+) -> Iterator[Transaction]:
+    with conn.transaction() as block:
         tx = Transaction(conn, block)
         try:
             if outermost:
@@ -123,6 +142,8 @@ def open_block(
 def _set_local(
     conn: Connection, options: TransactionOptions | None, defaults: Mapping[str, str] | None
 ) -> None:
+    if not defaults and (options is None or options == _NO_OPTIONS):
+        return
     settings = (options or _NO_OPTIONS).local_settings(defaults or {})
     if settings:
         query, params = set_local_query(settings)

@@ -94,19 +94,38 @@ class AsyncTransaction(AsyncStatements):
         return await self._dbtx.copy_rows(statement, rows)
 
 
-@asynccontextmanager
-async def open_block(
+def open_block(
     conn: AsyncConnection,
     options: TransactionOptions | None = None,
     defaults: Mapping[str, str] | None = None,
-) -> AsyncIterator[AsyncTransaction]:
+) -> AbstractAsyncContextManager[AsyncTransaction]:
     """Run a transaction block on *conn*: a transaction if it is idle, else a savepoint.
 
     *defaults* are ``SET LOCAL`` settings of the client (its statement timeout
     behind a transaction pooler); the options' timeouts override them.
     """
     outermost = is_idle(conn)
-    async with _options_applied(conn, options), conn.transaction() as block:
+    if outermost and options is not None and options.sets_begin:
+        return _block_with_begin_options(conn, options, defaults)
+    return _block(conn, options, defaults, outermost)
+
+
+@asynccontextmanager
+async def _block_with_begin_options(
+    conn: AsyncConnection, options: TransactionOptions, defaults: Mapping[str, str] | None
+) -> AsyncIterator[AsyncTransaction]:
+    async with _options_applied(conn, options), _block(conn, options, defaults) as tx:
+        yield tx
+
+
+@asynccontextmanager
+async def _block(
+    conn: AsyncConnection,
+    options: TransactionOptions | None,
+    defaults: Mapping[str, str] | None,
+    outermost: bool = True,
+) -> AsyncIterator[AsyncTransaction]:
+    async with conn.transaction() as block:
         tx = AsyncTransaction(conn, block)
         try:
             if outermost:
@@ -123,6 +142,8 @@ async def open_block(
 async def _set_local(
     conn: AsyncConnection, options: TransactionOptions | None, defaults: Mapping[str, str] | None
 ) -> None:
+    if not defaults and (options is None or options == _NO_OPTIONS):
+        return
     settings = (options or _NO_OPTIONS).local_settings(defaults or {})
     if settings:
         query, params = set_local_query(settings)
