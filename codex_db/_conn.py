@@ -22,6 +22,7 @@ from psycopg import RawCursor
 from psycopg.rows import TupleRow, tuple_row
 
 from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
+from codex_db._gc import no_gc
 
 __all__ = ["Conn"]
 
@@ -58,7 +59,8 @@ class Conn:
     def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
         """Every row, built with ``make(*cells)``."""
         cursor = self._cursor.execute(query, params)
-        return list(starmap(make, cursor.fetchall()))
+        with no_gc:  # the rows are all alive: no collector passes over them (`codex_db._gc`)
+            return list(starmap(make, cursor.fetchall()))
 
     def stream(
         self, query: LiteralString, params: Params, make: Callable[..., T]

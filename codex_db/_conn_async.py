@@ -18,6 +18,7 @@ from psycopg import AsyncRawCursor
 from psycopg.rows import TupleRow, tuple_row
 
 from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
+from codex_db._gc import no_gc
 
 __all__ = ["AsyncConn"]
 
@@ -58,7 +59,8 @@ class AsyncConn:
     ) -> list[T]:
         """Every row, built with ``make(*cells)``."""
         cursor = await self._cursor.execute(query, params)
-        return list(starmap(make, await cursor.fetchall()))
+        with no_gc:  # the rows are all alive: no collector passes over them (`codex_db._gc`)
+            return list(starmap(make, await cursor.fetchall()))
 
     async def stream(
         self, query: LiteralString, params: Params, make: Callable[..., T]
