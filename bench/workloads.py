@@ -307,8 +307,7 @@ CONCURRENT = Workload(
         Goal(_TASKS, _APOOL, 1.2, throughput=True),
         Goal(_TASKS_UV, _APOOL_UV, 1.2, throughput=True),
     ),
-    note="codex-db has no async client yet: 'codex async' is the generated async functions"
-    " on AsyncConn over a psycopg AsyncConnectionPool configured like the sync pool.",
+    note="'codex async' is the generated async functions on AsyncDatabase (adb_http).",
 )
 
 ASYNC_GET = Workload(

@@ -12,12 +12,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from bench.core import AsyncRunner, Context, Runner, SyncRunner, TasksRunner, ThreadsRunner
 from codex_db._pool import configure_connection
 from codex_db._pool_async import configure_connection as configure_connection_async
 from codex_db.client import Database, DatabaseWs
+from codex_db.client_async import AsyncDatabase
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
 from codex_db.dbtx import AsyncConn, Conn
 from codex_db.generated import content, content_async
@@ -135,28 +135,20 @@ def async_get(ctx: Context, loop_kind: str) -> Runner:
 
 
 def async_pool_tasks(ctx: Context, workers: int, loop_kind: str) -> Runner:
-    """*workers* tasks on an `AsyncConnectionPool` configured like codex-db's sync pool.
+    """*workers* tasks calling ``content_async.get_content(adb_http, ...)`` on a pool of that size.
 
-    codex-db has no async client yet: this is what one would do with the
-    generated async functions and `AsyncConn` today.
+    The client is `AsyncDatabase` (what ``adb_http`` is), opened in the
+    runner's event loop.
     """
-    box: list[AsyncConnectionPool[Any]] = []
+    box: list[AsyncDatabase] = []
 
     async def setup() -> Callable[[Any], Awaitable[object]]:
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            ctx.url,
-            min_size=workers,
-            max_size=workers,
-            kwargs={"autocommit": True, "prepare_threshold": DIRECT_PREPARE_THRESHOLD},
-            configure=_async_configure,
-            open=False,
-        )
-        await pool.open(wait=True)
-        box.append(pool)
+        client = AsyncDatabase.from_url(ctx.url, min_size=workers, max_size=workers)
+        await content_async.get_content(client, id=ctx.ids[0])  # open the pool untimed
+        box.append(client)
 
         async def op(id: Any) -> object:
-            async with pool.connection() as conn:
-                return await content_async.get_content(AsyncConn.of(conn), id=id)
+            return await content_async.get_content(client, id=id)
 
         return op
 
