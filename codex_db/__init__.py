@@ -34,6 +34,7 @@ from codex_db.config import DBMethod, Pooler, Settings
 from codex_db.errors import (
     CodexDBError,
     ConfigError,
+    CopyDataError,
     DatabaseConnectionError,
     MigrationError,
     PoolExhaustedError,
@@ -69,6 +70,7 @@ __all__ = [
     "AsyncTransaction",
     "CodexDBError",
     "ConfigError",
+    "CopyDataError",
     "DBMethod",
     "Database",
     "DatabaseConnectionError",

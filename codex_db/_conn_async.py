@@ -4,7 +4,8 @@ This is the hot path of every generated query function. The adapter holds one
 `psycopg.AsyncRawCursor` per connection (sqlc's ``$1`` placeholders need no
 rewriting), fetches plain tuples and builds rows with ``make(*cells)``.
 Preparation is left to the connection's ``prepare_threshold`` (``None`` behind
-PgBouncer in transaction mode). psycopg errors propagate unchanged.
+PgBouncer in transaction mode). psycopg errors propagate unchanged; `copy_rows`
+with ``types`` turns a value its column cannot take into `CopyDataError`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import psycopg
 from psycopg import AsyncRawCursor
 from psycopg.rows import TupleRow, tuple_row
 
+from codex_db._copy import COPY_DUMPERS, copy_data_error
 from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
 from codex_db._gc import no_gc
 
@@ -36,6 +38,8 @@ class AsyncConn:
     def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
         self.connection = connection
         self._cursor: AsyncRawCursor[TupleRow] = AsyncRawCursor(connection, row_factory=tuple_row)
+        for dumper in COPY_DUMPERS:  # by type name only: used by copy_rows(types=...)
+            self._cursor.adapters.register_dumper(None, dumper)
 
     @classmethod
     def of(cls, connection: psycopg.AsyncConnection[Any]) -> AsyncConn:
@@ -80,9 +84,33 @@ class AsyncConn:
         cursor = await self._cursor.execute(query, params)
         return ExecResult(cursor.rowcount, cursor.statusmessage)
 
-    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows (text format); return the number copied."""
+    async def copy_rows(
+        self,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        *,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """``COPY ... FROM STDIN`` the rows; return the number copied.
+
+        *types* names each column's type as ``Copy.set_types`` takes them (``"int4"``,
+        ``"jsonb"``, ``"uuid[]"``): values are then dumped by column type, which a binary
+        COPY (``FROM STDIN (FORMAT BINARY)``) needs. Without them values are dumped by
+        Python type, for a text COPY. A value its column cannot take raises
+        `CopyDataError` naming the column; an error aborts the COPY, so no row is written.
+        """
+        row: Sequence[Any] = ()
         async with self._cursor.copy(statement) as copy:
-            for row in rows:
-                await copy.write_row(row)
+            if types is not None:
+                copy.set_types(types)
+            try:
+                for row in rows:
+                    await copy.write_row(row)
+            except Exception as exc:
+                if types is not None and not getattr(exc, "sqlstate", None):
+                    format = copy.formatter.format
+                    error = copy_data_error(statement, types, row, self._cursor, format)
+                    if error is not None:
+                        raise error from exc
+                raise
         return self._cursor.rowcount

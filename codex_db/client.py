@@ -291,10 +291,18 @@ class Database(Statements):
         with self._engine.checkout() as conn:
             return Conn.of(conn).execute_result(query, params)
 
-    def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows; return the number copied (`DBTX`)."""
+    def copy_rows(
+        self,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        *,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """``COPY ... FROM STDIN`` the rows, dumped by *types* if given; return the number copied
+        (`codex_db.dbtx.DBTX`).
+        """
         with self._engine.checkout() as conn:
-            return Conn.of(conn).copy_rows(statement, rows)
+            return Conn.of(conn).copy_rows(statement, rows, types=types)
 
     def close(self) -> None:
         """Close the pool (shared with `as_ws()`/`as_http()` clients); the next call reopens it."""

@@ -295,10 +295,18 @@ class AsyncDatabase(AsyncStatements):
         async with self._engine.checkout() as conn:
             return await AsyncConn.of(conn).execute_result(query, params)
 
-    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows; return the number copied (`AsyncDBTX`)."""
+    async def copy_rows(
+        self,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        *,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """``COPY ... FROM STDIN`` the rows, dumped by *types* if given; return the number copied
+        (`codex_db.dbtx.AsyncDBTX`).
+        """
         async with self._engine.checkout() as conn:
-            return await AsyncConn.of(conn).copy_rows(statement, rows)
+            return await AsyncConn.of(conn).copy_rows(statement, rows, types=types)
 
     async def close(self) -> None:
         """Close the pool (shared with `as_ws()`/`as_http()` clients); the next call reopens it."""

@@ -33,6 +33,7 @@ from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
 
 from codex_db._conn import Conn
 from codex_db._conn_async import AsyncConn
+from codex_db._copy import MsgspecJsonbBinaryDumper
 from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
 
 __all__ = [
@@ -86,8 +87,18 @@ class DBTX(Protocol):
         """Run a statement; return the row count and the command tag."""
         ...
 
-    def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows; return the number of rows copied."""
+    def copy_rows(
+        self,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        *,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """``COPY ... FROM STDIN`` the rows; return the number of rows copied.
+
+        *types* (column type names for ``Copy.set_types``) make values dump by column
+        type, as a binary COPY needs; None dumps them by Python type (text COPY).
+        """
         ...
 
 
@@ -120,8 +131,18 @@ class AsyncDBTX(Protocol):
         """Run a statement; return the row count and the command tag."""
         ...
 
-    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows; return the number of rows copied."""
+    async def copy_rows(
+        self,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        *,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """``COPY ... FROM STDIN`` the rows; return the number of rows copied.
+
+        *types* (column type names for ``Copy.set_types``) make values dump by column
+        type, as a binary COPY needs; None dumps them by Python type (text COPY).
+        """
         ...
 
 
@@ -142,9 +163,12 @@ def configure(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]
     msgspec's decoder is several times faster than the stdlib's, and its encoder
     also accepts Structs. Call it once per connection (e.g. in the pool's
     ``configure`` callback), together with the generated ``models.register_types``.
+    Binary COPY (``:copyfrom``) encodes jsonb with msgspec too, wrapped in `Jsonb` or not.
     """
     set_json_loads(msgspec.json.decode, connection)
     set_json_dumps(msgspec.json.encode, connection)
+    # By type name only, after set_json_dumps: what Copy.set_types(["jsonb"]) finds.
+    connection.adapters.register_dumper(None, MsgspecJsonbBinaryDumper)
     reset(connection)
 
 

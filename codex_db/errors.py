@@ -16,6 +16,7 @@ import psycopg_pool
 __all__ = [
     "CodexDBError",
     "ConfigError",
+    "CopyDataError",
     "DatabaseConnectionError",
     "MigrationError",
     "PoolExhaustedError",
@@ -87,6 +88,19 @@ class PoolExhaustedError(CodexDBError, psycopg_pool.PoolTimeout):
     The message says how many connections are in use, the maximum and the
     timeout. Raise ``max_size`` or ``pool_timeout`` in `codex_db.Settings`, or
     hold connections (transactions) for less time.
+    """
+
+    __module__ = "codex_db"
+
+
+class CopyDataError(CodexDBError, psycopg.DataError):
+    """A row given to a ``:copyfrom`` function has a value its column's type cannot take.
+
+    Raised by binary COPY before the value reaches the server, for example a naive
+    `datetime` for a ``timestamptz`` column or an int out of ``int4``'s range. The
+    message names the query, the column and the fix; the original error is the
+    ``__cause__``. The COPY is aborted, so none of the rows are written (inside a
+    transaction, the transaction is aborted, as by any failed statement).
     """
 
     __module__ = "codex_db"

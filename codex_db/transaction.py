@@ -89,9 +89,17 @@ class Transaction(Statements):
         """Run a statement; return the row count and command tag (`codex_db.dbtx.DBTX`)."""
         return self._dbtx.execute_result(query, params)
 
-    def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows; return the number copied (`DBTX`)."""
-        return self._dbtx.copy_rows(statement, rows)
+    def copy_rows(
+        self,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        *,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """``COPY ... FROM STDIN`` the rows, dumped by *types* if given; return the number copied
+        (`codex_db.dbtx.DBTX`).
+        """
+        return self._dbtx.copy_rows(statement, rows, types=types)
 
 
 def open_block(

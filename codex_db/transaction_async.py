@@ -89,9 +89,17 @@ class AsyncTransaction(AsyncStatements):
         """Run a statement; return the row count and command tag (`codex_db.dbtx.AsyncDBTX`)."""
         return await self._dbtx.execute_result(query, params)
 
-    async def copy_rows(self, statement: LiteralString, rows: Iterable[Sequence[Any]]) -> int:
-        """``COPY ... FROM STDIN`` the rows; return the number copied (`AsyncDBTX`)."""
-        return await self._dbtx.copy_rows(statement, rows)
+    async def copy_rows(
+        self,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        *,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """``COPY ... FROM STDIN`` the rows, dumped by *types* if given; return the number copied
+        (`codex_db.dbtx.AsyncDBTX`).
+        """
+        return await self._dbtx.copy_rows(statement, rows, types=types)
 
 
 def open_block(

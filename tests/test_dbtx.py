@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from codex_db import dbtx
+from codex_db import CopyDataError, dbtx
 
 SCHEMA = """
 CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, doc jsonb);
@@ -90,6 +90,31 @@ def test_copy_rows(conn: psycopg.Connection[Any]) -> None:
     assert db.copy_rows('COPY "items" ("id", "name", "doc") FROM STDIN', rows) == 2
     got = db.fetch_all("SELECT id, name, doc FROM items WHERE id >= 100 ORDER BY id", (), Item)
     assert got == [Item(100, "copied", {"a": 1}), Item(101, 'quote " tab\t', None)]
+
+
+def test_copy_rows_binary(conn: psycopg.Connection[Any]) -> None:
+    """With types, a hand-written binary COPY dumps by column type; jsonb needs no wrapper."""
+    db = dbtx.Conn.of(conn)
+    rows = [(100, "binary", {"ü": [1]}), (101, "wrapped", Jsonb(["x"])), (102, "null", None)]
+    statement = "COPY items (id, name, doc) FROM STDIN (FORMAT BINARY)"
+    assert db.copy_rows(statement, rows, types=["int4", "text", "jsonb"]) == 3
+    got = db.fetch_all("SELECT id, name, doc FROM items WHERE id >= 100 ORDER BY id", (), Item)
+    assert got == [
+        Item(100, "binary", {"ü": [1]}),
+        Item(101, "wrapped", ["x"]),
+        Item(102, "null", None),
+    ]
+
+
+def test_copy_rows_binary_error_names_the_column(conn: psycopg.Connection[Any]) -> None:
+    """A value the column cannot take names the COPY's table and column; nothing is written."""
+    db = dbtx.Conn.of(conn)
+    statement = "COPY items (id, name) FROM STDIN (FORMAT BINARY)"
+    with pytest.raises(CopyDataError) as caught:
+        db.copy_rows(statement, [(100, "ok"), (101, b"bytes")], types=["int4", "text"])
+    assert str(caught.value).startswith('COPY items: column "name" (text) cannot take this bytes: ')
+    if conn.autocommit:
+        assert db.fetch_one("SELECT count(*) FROM items WHERE id >= 100", (), dbtx.scalar) == 0
 
 
 def test_stream_and_early_close(conn: psycopg.Connection[Any]) -> None:

@@ -133,7 +133,7 @@ def bulk_executemany(ctx: Context) -> Runner:
 
 
 def bulk_copy_binary(ctx: Context) -> Runner:
-    """Hand-written binary COPY (the typed alternative to the generated text COPY)."""
+    """Hand-written binary COPY as psycopg documents it: set_types, Jsonb tags, stdlib json."""
     conn, cur = _right(ctx)
     types = [
         "uuid", "text", "uuid", "uuid", "text", "text", "text", "text", "text", "text",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["PyType", "builtin_type", "imported", "normalize"]
+__all__ = ["PyType", "binary_copy_type", "builtin_type", "imported", "normalize"]
 
 Import = tuple[str, str]
 """``(module, name)`` for ``from module import name``; ``name == ""`` for ``import module``."""
@@ -136,6 +136,44 @@ _BUILTINS: dict[str, PyType] = {
 _JSON = frozenset({"json", "jsonb"})
 
 
+def _binary(name: str, *spellings: str) -> dict[str, str]:
+    return dict.fromkeys((name, *spellings), name)
+
+
+# What a binary COPY (``Copy.set_types``) is told for each built-in type that has a
+# psycopg binary dumper taking the Python type `_BUILTINS` gives it. The server reads
+# each field with the column type's receive function and checks nothing else, so the
+# name decides only how psycopg encodes the value. Missing types (money, macaddr, bit,
+# xml, tsvector, geometry, ranges...) make the whole query a text COPY.
+_BINARY_COPY: dict[str, str] = {
+    **_binary("int2", "smallint", "smallserial", "serial2"),
+    **_binary("int4", "integer", "int", "serial", "serial4"),
+    **_binary("int8", "bigint", "bigserial", "serial8"),
+    **_binary("float4", "real"),
+    **_binary("float8", "double precision", "float"),
+    **_binary("numeric", "decimal"),
+    **_binary("bool", "boolean"),
+    **_binary("text"),
+    **_binary("varchar", "character varying"),
+    **_binary("bytea"),
+    **_binary("uuid"),
+    **_binary("date"),
+    **_binary("time", "time without time zone"),
+    **_binary("timetz", "time with time zone"),
+    **_binary("timestamp", "timestamp without time zone"),
+    **_binary("timestamptz", "timestamp with time zone"),
+    **_binary("interval"),
+    **_binary("inet"),
+    **_binary("cidr"),
+    **_binary("json"),
+    **_binary("jsonb"),
+}
+# bpchar's binary format is its text, and psycopg has no bpchar dumper: send text.
+# (Not in arrays: an array's binary format names its element type.)
+_BINARY_COPY_SCALAR_ONLY: dict[str, str] = dict.fromkeys(["bpchar", "character"], "text")
+_NO_BINARY_ARRAY = frozenset({"json", "jsonb", "inet", "cidr"})
+
+
 def normalize(schema: str, name: str) -> tuple[str, str]:
     """Fold sqlc's spellings: ``pg_catalog.int4`` in either field becomes ``("", "int4")``.
 
@@ -154,6 +192,18 @@ def builtin_type(name: str, json_type: PyType) -> PyType | None:
     if name.lower() in _JSON:
         return msgspec.structs.replace(json_type, json=name.lower())
     return _BUILTINS.get(name.lower())
+
+
+def binary_copy_type(name: str, *, array: bool) -> str | None:
+    """The type name a binary COPY declares for built-in type *name* (normalised), or None.
+
+    None means psycopg cannot write the type in binary: the query must use a text COPY.
+    """
+    name = name.lower()
+    if not array:
+        return _BINARY_COPY.get(name) or _BINARY_COPY_SCALAR_ONLY.get(name)
+    element = _BINARY_COPY.get(name)
+    return f"{element}[]" if element and element not in _NO_BINARY_ARRAY else None
 
 
 def imported(py_type: str, module: str | None) -> PyType:

@@ -105,6 +105,9 @@ class QueryDef(msgspec.Struct, frozen=True):
     *one_row* is ``"insert"`` or ``"aggregate"`` when a ``:one`` query is proven to
     return exactly one row (see `codegen.cardinality`): its function then returns the
     row, not ``Row | None``, and raises if no row comes back after all.
+
+    *copy_types* are the column types of a ``:copyfrom`` query that is a binary COPY
+    (printed as the ``<CONST>_TYPES`` constant); empty for a text COPY and other commands.
     """
 
     name: str
@@ -118,6 +121,12 @@ class QueryDef(msgspec.Struct, frozen=True):
     params_struct: RowDef | None = None
     result: Result | None = None
     one_row: str = ""
+    copy_types: list[str] = []
+
+    @property
+    def types_const(self) -> str:
+        """The name of the constant holding *copy_types*."""
+        return self.const + "_TYPES"
 
 
 def plan_models(catalog: Catalog, resolver: TypeResolver) -> tuple[list[EnumDef], list[ModelDef]]:

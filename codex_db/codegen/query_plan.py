@@ -38,9 +38,21 @@ def plan_queries(
             plans.append(_QueryPlanner(query, by_key, resolver).plan())
         except CodegenError as exc:
             errors.append(str(exc))
+    errors += _clashing_types_constants(plans)
     if errors:
         raise CodegenError("\n".join(errors))
     return plans
+
+
+def _clashing_types_constants(plans: list[QueryDef]) -> list[str]:
+    """Errors for ``<CONST>_TYPES`` constants that are another query's constant."""
+    consts = {(p.source, p.const): p.name for p in plans}
+    return [
+        f"{p.source}: {p.name}: the constant {p.types_const} (its COPY column types) is also "
+        f"the constant of query {consts[(p.source, p.types_const)]}; rename one of the queries"
+        for p in plans
+        if p.copy_types and (p.source, p.types_const) in consts
+    ]
 
 
 class _QueryPlanner:
@@ -61,14 +73,26 @@ class _QueryPlanner:
             raise CodegenError(f"{self.where}: {q.cmd} is not supported on PostgreSQL; {advice}")
         params = self._params()
         struct = self._params_struct(params)
-        sql = self._copy_sql() if q.cmd == ":copyfrom" else self._sql()
+        copy_types = self._copy_types(params) if q.cmd == ":copyfrom" else []
+        sql = self._copy_sql(binary=bool(copy_types)) if q.cmd == ":copyfrom" else self._sql()
         one_row = self._one_row()
         result = self._result(one_row) if q.cmd in (":one", ":many") else None
         doc = _docstring(q.comments)
         func, const = naming.identifier(naming.snake_name(q.name)), naming.constant_name(q.name)
         kind = one_row.kind if one_row else ""
         return QueryDef(
-            q.name, q.filename, func, const, q.cmd, sql, doc, params, struct, result, kind
+            q.name,
+            q.filename,
+            func,
+            const,
+            q.cmd,
+            sql,
+            doc,
+            params,
+            struct,
+            result,
+            kind,
+            copy_types,
         )
 
     def _one_row(self) -> cardinality.OneRow | None:
@@ -126,7 +150,15 @@ class _QueryPlanner:
             )
         return rewritten
 
-    def _copy_sql(self) -> str:
+    def _copy_types(self, params: list[Param]) -> list[str]:
+        """The column types of a binary COPY, or ``[]`` when some column needs a text COPY."""
+        types = [
+            self.resolver.copy_type(p.column, param.type)
+            for p, param in zip(self.query.params, params, strict=True)
+        ]
+        return [t for t in types if t is not None] if None not in types else []
+
+    def _copy_sql(self, *, binary: bool) -> str:
         target = self.query.insert_into_table
         if target is None or not target.name:
             raise CodegenError(
@@ -140,7 +172,10 @@ class _QueryPlanner:
         columns = ", ".join(
             _quote(p.column.original_name or p.column.name) for p in self.query.params
         )
-        return f"-- name: {self.query.name} :copyfrom\nCOPY {table} ({columns}) FROM STDIN\n"
+        options = " (FORMAT BINARY)" if binary else ""
+        return (
+            f"-- name: {self.query.name} :copyfrom\nCOPY {table} ({columns}) FROM STDIN{options}\n"
+        )
 
     def _result(self, one_row: cardinality.OneRow | None) -> Result:
         columns = self.query.columns

@@ -23,6 +23,8 @@ def render_sync_module(options: Options, version: str, source: str, queries: lis
     module.imports.add("typing", "Final")
     for query in queries:
         module.add(_constant(query))
+        if query.copy_types:
+            module.add(_types_constant(module, query))
     for query in queries:
         if query.params_struct is not None:
             module.add(_struct(module, query, query.params_struct, is_params=True))
@@ -41,6 +43,8 @@ def render_async_module(
     shared = f"{options.package}.{sync_module}"
     for query in queries:
         module.imports.add(shared, query.const)
+        if query.copy_types:
+            module.imports.add(shared, query.types_const)
         for row in (query.params_struct, query.result.row if query.result else None):
             if row is not None:
                 module.imports.add(shared, row.class_name)
@@ -53,9 +57,23 @@ def _constant(query: QueryDef) -> list[str]:
     return f"{query.const}: Final = {literal}{_layout.secret_noqa(query.const)}".split("\n")
 
 
+def _types_constant(module: Module, query: QueryDef) -> list[str]:
+    names: list[str | _layout.Group] = [_string(t) for t in query.copy_types]
+    group = _layout.Group(f"{query.types_const}: Final = (", names, ")", one_tuple=True)
+    return _layout.lines(group, "", "", module.options.line_length)
+
+
+def _wraps_json(query: QueryDef) -> bool:
+    """True when a ``:copyfrom`` query's rows need `copy_row`: json in a text COPY.
+
+    A binary COPY dumps each column by its declared type, so json values go as they are.
+    """
+    return not query.copy_types and any(p.type.json for p in query.params)
+
+
 def _struct(module: Module, query: QueryDef, row: RowDef, *, is_params: bool) -> list[str]:
     lines = row_class(module, row, kw_only=is_params)
-    if is_params and query.cmd == ":copyfrom" and any(p.type.json for p in query.params):
+    if is_params and query.cmd == ":copyfrom" and _wraps_json(query):
         module.imports.add("typing", "Any")
         values: list[str | _layout.Group] = [_value(module, p, "self.") for p in query.params]
         group = _layout.Group("return (", values, ")", one_tuple=True)
@@ -131,12 +149,15 @@ def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[
     aw = "await " if awaited else ""
     if query.cmd == ":copyfrom":
         assert query.params_struct is not None
-        if any(p.type.json for p in query.params):
+        if _wraps_json(query):
             cells = f"map({query.params_struct.class_name}.copy_row, rows)"
         else:
             cells = "map(msgspec.structs.astuple, rows)"
             module.imports.add("msgspec")
-        call = _layout.Group(f"return {aw}conn.copy_rows(", [query.const, cells], ")")
+        copy_args: list[str | _layout.Group] = [query.const, cells]
+        if query.copy_types:
+            copy_args.append(f"types={query.types_const}")
+        call = _layout.Group(f"return {aw}conn.copy_rows(", copy_args, ")")
         return _layout.lines(call, "    ", "", width)
     values: list[str | _layout.Group] = [
         _value(module, p, "params." if query.params_struct else "") for p in query.params

@@ -7,7 +7,13 @@ import msgspec
 from codex_db.codegen import naming
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.options import Options, Override
-from codex_db.codegen.pgtypes import PyType, builtin_type, imported, normalize
+from codex_db.codegen.pgtypes import (
+    PyType,
+    binary_copy_type,
+    builtin_type,
+    imported,
+    normalize,
+)
 from codex_db.codegen.protocol import Catalog, Column, Identifier
 
 __all__ = ["MODELS_PREFIX", "SKIPPED_SCHEMAS", "TypeResolver"]
@@ -74,6 +80,25 @@ class TypeResolver:
             nullable = override.nullable
         element = self._element(column, where, override, nullable)
         return _wrap(element, _dims(column), nullable)
+
+    def copy_type(self, column: Column, py_type: PyType) -> str | None:
+        """The type a binary COPY declares for *column* (resolved as *py_type*), or None.
+
+        None when psycopg has no binary dumper for it, or when an override gave it a
+        Python type the type's dumper may not take (json/jsonb take anything msgspec
+        encodes). Enums are declared ``text``: their binary format is the label.
+        """
+        schema, name = normalize(*_type_parts(column))
+        array = _dims(column) > 0
+        builtin = builtin_type(name, self._json) if not schema else None
+        if builtin is None:
+            is_enum = (schema or self.default_schema, name) in self.enums
+            return "text" if is_enum and not array and py_type.enum else None
+        if not builtin.json:
+            expected = _wrap(builtin, _dims(column), nullable=False).annotation
+            if py_type.annotation.removesuffix(" | None") != expected:
+                return None  # an override: its values may not suit the binary dumper
+        return binary_copy_type(name, array=array)
 
     def field_name(self, name: str) -> str:
         """A Python identifier for a column or parameter name, after ``rename``."""

@@ -11,7 +11,6 @@ from typing import Any, Final, Self
 from uuid import UUID
 
 import msgspec
-from psycopg.types.json import Jsonb
 
 from codex_db.dbtx import DBTX, embed, maybe_jsonb, scalar
 from codex_db.generated import models
@@ -67,8 +66,29 @@ WHERE creator_id = $1 AND organization_id IS NULL AND slug = $2
 """
 
 IMPORT_CONTENT: Final = """-- name: ImportContent :copyfrom
-COPY "content" ("id", "creator_id", "organization_id", "media_item_id", "title", "slug", "description", "content_type", "thumbnail_url", "content_body", "category", "tags", "visibility", "price_cents", "status", "published_at", "view_count", "purchase_count") FROM STDIN
+COPY "content" ("id", "creator_id", "organization_id", "media_item_id", "title", "slug", "description", "content_type", "thumbnail_url", "content_body", "category", "tags", "visibility", "price_cents", "status", "published_at", "view_count", "purchase_count") FROM STDIN (FORMAT BINARY)
 """
+
+IMPORT_CONTENT_TYPES: Final = (
+    "uuid",
+    "text",
+    "uuid",
+    "uuid",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "jsonb",
+    "text",
+    "int4",
+    "text",
+    "timestamptz",
+    "int4",
+    "int4",
+)
 
 INCREMENT_VIEW_COUNT: Final = """-- name: IncrementViewCount :one
 UPDATE content SET view_count = view_count + 1
@@ -288,32 +308,14 @@ class ImportContentParams(msgspec.Struct, frozen=True, kw_only=True):
     view_count: int
     purchase_count: int
 
-    def copy_row(self) -> tuple[Any, ...]:
-        return (
-            self.id,
-            self.creator_id,
-            self.organization_id,
-            self.media_item_id,
-            self.title,
-            self.slug,
-            self.description,
-            self.content_type,
-            self.thumbnail_url,
-            self.content_body,
-            self.category,
-            Jsonb(self.tags),
-            self.visibility,
-            self.price_cents,
-            self.status,
-            self.published_at,
-            self.view_count,
-            self.purchase_count,
-        )
-
 
 def import_content(conn: DBTX, rows: Iterable[ImportContentParams]) -> int:
     """Bulk-load content rows with COPY."""
-    return conn.copy_rows(IMPORT_CONTENT, map(ImportContentParams.copy_row, rows))
+    return conn.copy_rows(
+        IMPORT_CONTENT,
+        map(msgspec.structs.astuple, rows),
+        types=IMPORT_CONTENT_TYPES,
+    )
 
 
 def increment_view_count(conn: DBTX, *, id: UUID) -> int | None:

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
+import msgspec
+
 from codex_db.dbtx import AsyncDBTX, maybe_jsonb, scalar
 from codex_db.generated import models
 from codex_db.generated.content import (
@@ -18,6 +20,7 @@ from codex_db.generated.content import (
     GET_CONTENT_BY_SLUG_IN_ORGANIZATION,
     GET_PERSONAL_CONTENT_BY_SLUG,
     IMPORT_CONTENT,
+    IMPORT_CONTENT_TYPES,
     INCREMENT_VIEW_COUNT,
     LIST_CONTENT,
     LIST_PUBLISHED_CONTENT_AFTER,
@@ -121,7 +124,11 @@ async def get_personal_content_by_slug(
 
 async def import_content(conn: AsyncDBTX, rows: Iterable[ImportContentParams]) -> int:
     """Bulk-load content rows with COPY."""
-    return await conn.copy_rows(IMPORT_CONTENT, map(ImportContentParams.copy_row, rows))
+    return await conn.copy_rows(
+        IMPORT_CONTENT,
+        map(msgspec.structs.astuple, rows),
+        types=IMPORT_CONTENT_TYPES,
+    )
 
 
 async def increment_view_count(conn: AsyncDBTX, *, id: UUID) -> int | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
+from psycopg import pq
 
 from codex_db.codegen import CodegenError, naming
 from codex_db.codegen._imports import Imports
 from codex_db.codegen._layout import Group, docstring, file_noqa, secret_noqa, string_literal
 from codex_db.codegen.options import parse_options
-from codex_db.codegen.pgtypes import PyType, builtin_type, normalize
+from codex_db.codegen.pgtypes import _BUILTINS, PyType, binary_copy_type, builtin_type, normalize
 
 ANY = PyType("Any")
 
@@ -91,6 +93,25 @@ def test_type_mapping_samples() -> None:
     assert mapped["jsonb"] is not None and mapped["jsonb"].json == "jsonb"
     assert normalize("billing", "invoice_status") == ("billing", "invoice_status")
     assert builtin_type("email_address", ANY) is None
+
+
+def test_binary_copy_types_have_psycopg_dumpers() -> None:
+    """Every type name a binary COPY may declare has a psycopg binary dumper; the rest is text."""
+    declared = {
+        found
+        for name in _BUILTINS
+        for array in (False, True)
+        if (found := binary_copy_type(name, array=array)) is not None
+    }
+    for name in sorted(declared):
+        oid = psycopg.adapters.types.get_oid(name)
+        assert psycopg.adapters.get_dumper_by_oid(oid, pq.Format.BINARY), name
+    assert binary_copy_type("timestamp with time zone", array=False) == "timestamptz"
+    assert binary_copy_type("bpchar", array=False) == "text"  # same bytes; psycopg has no bpchar
+    assert binary_copy_type("int4", array=True) == "int4[]"
+    no_binary = ["money", "macaddr", "bit", "xml", "tsvector", "point", "int4range", "oid"]
+    assert [binary_copy_type(n, array=False) for n in no_binary] == [None] * len(no_binary)
+    assert [binary_copy_type(n, array=True) for n in ["bpchar", "jsonb", "inet"]] == [None] * 3
 
 
 def test_options_merge_and_validate() -> None:

@@ -10,3 +10,11 @@ SELECT profile FROM people WHERE id = @id;
 
 -- name: ListNotes :many
 SELECT id, note FROM people ORDER BY id;
+
+-- name: CopyPeople :copyfrom
+-- A text COPY: email is a domain, whose binary format the plugin does not know.
+INSERT INTO people (email, profile, address, note) VALUES (@email, @profile, @address, @note);
+
+-- name: CopyNotes :copyfrom
+-- A binary COPY: an overridden jsonb is still jsonb, and note is still a str.
+INSERT INTO people (profile, extra, note, type) VALUES (@profile, @extra, @note, @type);

@@ -15,12 +15,16 @@ from codex_db.dbtx import DBTX, embed, maybe_jsonb, scalar
 from tests.codegen.cases.macros.expected import models
 
 COPY_EVENTS: Final = """-- name: CopyEvents :copyfrom
-COPY "events" ("author_id", "kind", "payload") FROM STDIN
+COPY "events" ("author_id", "kind", "payload") FROM STDIN (FORMAT BINARY)
 """
 
+COPY_EVENTS_TYPES: Final = ("uuid", "text", "jsonb")
+
 COPY_TAGS: Final = """-- name: CopyTags :copyfrom
-COPY "tags" ("name", "weight") FROM STDIN
+COPY "tags" ("name", "weight") FROM STDIN (FORMAT BINARY)
 """
+
+COPY_TAGS_TYPES: Final = ("text", "int4")
 
 COUNT_EVENTS: Final = """-- name: CountEvents :one
 SELECT count(*) AS events, count(payload) AS with_payload FROM events
@@ -74,12 +78,9 @@ class CopyEventsParams(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     payload: Any = None
 
-    def copy_row(self) -> tuple[Any, ...]:
-        return (self.author_id, self.kind, maybe_jsonb(self.payload))
-
 
 def copy_events(conn: DBTX, rows: Iterable[CopyEventsParams]) -> int:
-    return conn.copy_rows(COPY_EVENTS, map(CopyEventsParams.copy_row, rows))
+    return conn.copy_rows(COPY_EVENTS, map(msgspec.structs.astuple, rows), types=COPY_EVENTS_TYPES)
 
 
 class CopyTagsParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -88,7 +89,7 @@ class CopyTagsParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 def copy_tags(conn: DBTX, rows: Iterable[CopyTagsParams]) -> int:
-    return conn.copy_rows(COPY_TAGS, map(msgspec.structs.astuple, rows))
+    return conn.copy_rows(COPY_TAGS, map(msgspec.structs.astuple, rows), types=COPY_TAGS_TYPES)
 
 
 class CountEventsRow(msgspec.Struct, frozen=True, gc=False):

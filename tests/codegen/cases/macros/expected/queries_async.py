@@ -15,7 +15,9 @@ from codex_db.dbtx import AsyncDBTX, maybe_jsonb, scalar
 from tests.codegen.cases.macros.expected import models
 from tests.codegen.cases.macros.expected.queries import (
     COPY_EVENTS,
+    COPY_EVENTS_TYPES,
     COPY_TAGS,
+    COPY_TAGS_TYPES,
     COUNT_EVENTS,
     CREATE_AUTHOR,
     CREATE_INVOICE,
@@ -37,11 +39,19 @@ from tests.codegen.cases.macros.expected.queries import (
 
 
 async def copy_events(conn: AsyncDBTX, rows: Iterable[CopyEventsParams]) -> int:
-    return await conn.copy_rows(COPY_EVENTS, map(CopyEventsParams.copy_row, rows))
+    return await conn.copy_rows(
+        COPY_EVENTS,
+        map(msgspec.structs.astuple, rows),
+        types=COPY_EVENTS_TYPES,
+    )
 
 
 async def copy_tags(conn: AsyncDBTX, rows: Iterable[CopyTagsParams]) -> int:
-    return await conn.copy_rows(COPY_TAGS, map(msgspec.structs.astuple, rows))
+    return await conn.copy_rows(
+        COPY_TAGS,
+        map(msgspec.structs.astuple, rows),
+        types=COPY_TAGS_TYPES,
+    )
 
 
 async def count_events(conn: AsyncDBTX) -> CountEventsRow:

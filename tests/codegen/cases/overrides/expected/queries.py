@@ -7,8 +7,20 @@
 from typing import Any, Final, Self
 
 import msgspec
+from psycopg.types.json import Jsonb
 
-from tests.codegen.jsontypes import Profile
+from codex_db.dbtx import maybe_json
+from tests.codegen.jsontypes import Address, Profile
+
+COPY_NOTES: Final = """-- name: CopyNotes :copyfrom
+COPY "people" ("profile", "extra", "note", "type") FROM STDIN (FORMAT BINARY)
+"""
+
+COPY_NOTES_TYPES: Final = ("jsonb", "jsonb", "text", "text")
+
+COPY_PEOPLE: Final = """-- name: CopyPeople :copyfrom
+COPY "people" ("email", "profile", "address", "note") FROM STDIN
+"""
 
 CREATE_PERSON: Final = """-- name: CreatePerson :one
 INSERT INTO people (email, profile, address, note, type) VALUES ($1, $2, $3, $4, $5)
@@ -26,6 +38,23 @@ SELECT profile FROM people WHERE id = $1
 LIST_NOTES: Final = """-- name: ListNotes :many
 SELECT id, note FROM people ORDER BY id
 """
+
+
+class CopyNotesParams(msgspec.Struct, frozen=True, kw_only=True):
+    profile: Profile
+    extra: Any = None
+    remark: str
+    type_: str
+
+
+class CopyPeopleParams(msgspec.Struct, frozen=True, kw_only=True):
+    email: str
+    profile: Profile
+    address: Address | None = None
+    remark: str
+
+    def copy_row(self) -> tuple[Any, ...]:
+        return (self.email, Jsonb(self.profile), maybe_json(self.address), self.remark)
 
 
 class GetProfileRow(msgspec.Struct, frozen=True):

@@ -4,19 +4,41 @@
 # source: queries.sql
 """Queries of queries.sql, async."""
 
+from collections.abc import Iterable
+
+import msgspec
 from psycopg.types.json import Jsonb
 
 from codex_db.dbtx import AsyncDBTX, maybe_json
 from tests.codegen.cases.overrides.expected import models
 from tests.codegen.cases.overrides.expected.queries import (
+    COPY_NOTES,
+    COPY_NOTES_TYPES,
+    COPY_PEOPLE,
     CREATE_PERSON,
     GET_PERSON,
     GET_PROFILE,
     LIST_NOTES,
+    CopyNotesParams,
+    CopyPeopleParams,
     GetProfileRow,
     ListNotesRow,
 )
 from tests.codegen.jsontypes import Address, Profile
+
+
+async def copy_notes(conn: AsyncDBTX, rows: Iterable[CopyNotesParams]) -> int:
+    """A binary COPY: an overridden jsonb is still jsonb, and note is still a str."""
+    return await conn.copy_rows(
+        COPY_NOTES,
+        map(msgspec.structs.astuple, rows),
+        types=COPY_NOTES_TYPES,
+    )
+
+
+async def copy_people(conn: AsyncDBTX, rows: Iterable[CopyPeopleParams]) -> int:
+    """A text COPY: email is a domain, whose binary format the plugin does not know."""
+    return await conn.copy_rows(COPY_PEOPLE, map(CopyPeopleParams.copy_row, rows))
 
 
 async def create_person(

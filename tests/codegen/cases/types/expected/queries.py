@@ -5,6 +5,7 @@
 # ruff: noqa: E501
 """Queries of queries.sql."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final
@@ -16,6 +17,44 @@ from psycopg.types.range import Range
 
 from codex_db.dbtx import DBTX, Cidr, Inet, maybe_json, maybe_jsonb, scalar
 from tests.codegen.cases.types.expected import models
+
+COPY_EVERYTHING: Final = """-- name: CopyEverything :copyfrom
+COPY "everything" ("c_smallint", "c_integer", "c_bigint", "c_real", "c_double", "c_numeric", "c_bool", "c_text", "c_varchar", "c_char", "c_bytea", "c_uuid", "c_date", "c_time", "c_timetz", "c_timestamp", "c_timestamptz", "c_interval", "c_inet", "c_cidr", "c_json", "c_jsonb", "c_mood", "c_level", "c_text_array", "c_int_matrix", "c_uuid_array") FROM STDIN (FORMAT BINARY)
+"""
+
+COPY_EVERYTHING_TYPES: Final = (
+    "int2",
+    "int4",
+    "int8",
+    "float4",
+    "float8",
+    "numeric",
+    "bool",
+    "text",
+    "varchar",
+    "text",
+    "bytea",
+    "uuid",
+    "date",
+    "time",
+    "timetz",
+    "timestamp",
+    "timestamptz",
+    "interval",
+    "inet",
+    "cidr",
+    "json",
+    "jsonb",
+    "text",
+    "text",
+    "text[]",
+    "int4[]",
+    "uuid[]",
+)
+
+COPY_EVERYTHING_AS_TEXT: Final = """-- name: CopyEverythingAsText :copyfrom
+COPY "everything" ("c_smallint", "c_integer", "c_bigint", "c_real", "c_double", "c_numeric", "c_bool", "c_text", "c_money", "c_macaddr", "c_int4range", "c_tstzrange", "c_mood_array", "c_jsonb", "c_timestamptz") FROM STDIN
+"""
 
 ECHO_JSONB: Final = """-- name: EchoJsonb :one
 SELECT $1::jsonb AS doc
@@ -58,6 +97,87 @@ SELECT c_mood_array FROM everything WHERE id = $1
 SET_JSONB: Final = """-- name: SetJsonb :execrows
 UPDATE everything SET c_jsonb = $1, c_json = $2 WHERE id = $3
 """
+
+
+class CopyEverythingParams(msgspec.Struct, frozen=True, kw_only=True):
+    c_smallint: int
+    c_integer: int
+    c_bigint: int
+    c_real: float
+    c_double: float
+    c_numeric: Decimal
+    c_bool: bool
+    c_text: str
+    c_varchar: str | None = None
+    c_char: str | None = None
+    c_bytea: bytes | None = None
+    c_uuid: UUID | None = None
+    c_date: date | None = None
+    c_time: time | None = None
+    c_timetz: time | None = None
+    c_timestamp: datetime | None = None
+    c_timestamptz: datetime | None = None
+    c_interval: timedelta | None = None
+    c_inet: Inet | None = None
+    c_cidr: Cidr | None = None
+    c_json: Any = None
+    c_jsonb: Any = None
+    c_mood: models.Mood | None = None
+    c_level: models.ExtraLevel
+    c_text_array: list[str] | None = None
+    c_int_matrix: list[list[int]] | None = None
+    c_uuid_array: list[UUID]
+
+
+def copy_everything(conn: DBTX, rows: Iterable[CopyEverythingParams]) -> int:
+    """A binary COPY: every type here has a binary dumper; enums are sent as text."""
+    return conn.copy_rows(
+        COPY_EVERYTHING,
+        map(msgspec.structs.astuple, rows),
+        types=COPY_EVERYTHING_TYPES,
+    )
+
+
+class CopyEverythingAsTextParams(msgspec.Struct, frozen=True, kw_only=True):
+    c_smallint: int
+    c_integer: int
+    c_bigint: int
+    c_real: float
+    c_double: float
+    c_numeric: Decimal
+    c_bool: bool
+    c_text: str
+    c_money: str | None = None
+    c_macaddr: str | None = None
+    c_int4range: Range[int] | None = None
+    c_tstzrange: Range[datetime] | None = None
+    c_mood_array: list[models.Mood] | None = None
+    c_jsonb: Any = None
+    c_timestamptz: datetime | None = None
+
+    def copy_row(self) -> tuple[Any, ...]:
+        return (
+            self.c_smallint,
+            self.c_integer,
+            self.c_bigint,
+            self.c_real,
+            self.c_double,
+            self.c_numeric,
+            self.c_bool,
+            self.c_text,
+            self.c_money,
+            self.c_macaddr,
+            self.c_int4range,
+            self.c_tstzrange,
+            self.c_mood_array,
+            maybe_jsonb(self.c_jsonb),
+            self.c_timestamptz,
+        )
+
+
+def copy_everything_as_text(conn: DBTX, rows: Iterable[CopyEverythingAsTextParams]) -> int:
+    """A text COPY: money, macaddr, ranges and enum arrays have no binary dumper."""
+    return conn.copy_rows(COPY_EVERYTHING_AS_TEXT, map(CopyEverythingAsTextParams.copy_row, rows))
 
 
 def echo_jsonb(conn: DBTX, *, doc: Any) -> Any:

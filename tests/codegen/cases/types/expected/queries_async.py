@@ -4,13 +4,18 @@
 # source: queries.sql
 """Queries of queries.sql, async."""
 
+from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from psycopg.types.json import Jsonb
 
 from codex_db.dbtx import AsyncDBTX, maybe_json, maybe_jsonb, scalar
 from tests.codegen.cases.types.expected import models
 from tests.codegen.cases.types.expected.queries import (
+    COPY_EVERYTHING,
+    COPY_EVERYTHING_AS_TEXT,
+    COPY_EVERYTHING_TYPES,
     ECHO_JSONB,
     FIND_BY_MOOD,
     GET_EVERYTHING,
@@ -19,10 +24,32 @@ from tests.codegen.cases.types.expected.queries import (
     MATRIX,
     MOOD_ARRAY,
     SET_JSONB,
+    CopyEverythingAsTextParams,
+    CopyEverythingParams,
     FindByMoodRow,
     InsertEverythingParams,
     MatrixRow,
 )
+
+
+async def copy_everything(conn: AsyncDBTX, rows: Iterable[CopyEverythingParams]) -> int:
+    """A binary COPY: every type here has a binary dumper; enums are sent as text."""
+    return await conn.copy_rows(
+        COPY_EVERYTHING,
+        map(msgspec.structs.astuple, rows),
+        types=COPY_EVERYTHING_TYPES,
+    )
+
+
+async def copy_everything_as_text(
+    conn: AsyncDBTX,
+    rows: Iterable[CopyEverythingAsTextParams],
+) -> int:
+    """A text COPY: money, macaddr, ranges and enum arrays have no binary dumper."""
+    return await conn.copy_rows(
+        COPY_EVERYTHING_AS_TEXT,
+        map(CopyEverythingAsTextParams.copy_row, rows),
+    )
 
 
 async def echo_jsonb(conn: AsyncDBTX, *, doc: Any) -> Any:

@@ -1,0 +1,5 @@
+-- name: CopyTags :copyfrom
+INSERT INTO tags (name, weight) VALUES (@name, @weight);
+
+-- name: CopyTagsTypes :many
+SELECT DISTINCT name FROM tags;

@@ -1,0 +1,4 @@
+CREATE TABLE tags (
+    name text NOT NULL,
+    weight integer NOT NULL
+);
