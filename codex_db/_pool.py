@@ -49,6 +49,8 @@ __all__ = [
 #: A connection as the pool hands it out (autocommit, tuple rows by default).
 Connection = psycopg.Connection[tuple[Any, ...]]
 
+CONNECTION_CLASS = psycopg.Connection
+
 
 class Engine(Protocol):
     """Where a client gets its connections."""
@@ -350,6 +352,7 @@ def _new_pool(
     logger.debug("opening connection pool on %s", redact(url))
     return ConnectionPool(
         url,
+        connection_class=CONNECTION_CLASS,
         min_size=settings.min_size,
         max_size=settings.max_size,
         timeout=settings.pool_timeout,

@@ -46,6 +46,17 @@ __all__ = [
 #: A connection as the pool hands it out (autocommit, tuple rows by default).
 AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
 
+if True:  # ASYNC
+    from codex_db._wait_async import async_connection_class
+
+    #: The class of the pool's connections, decided on import: `KeepReaderConnection`
+    #: (psycopg's, waiting with the loop's reader kept registered between round trips)
+    #: on the psycopg versions it was verified on, unless ``CODEX_DB_ASYNC_WAIT=psycopg``;
+    #: else psycopg's own (see `codex_db._wait_async`).
+    CONNECTION_CLASS: type[AsyncConnection] = async_connection_class()
+else:
+    CONNECTION_CLASS = psycopg.Connection
+
 
 class AsyncEngine(Protocol):
     """Where a client gets its connections."""
@@ -380,6 +391,7 @@ def _new_pool(
     logger.debug("opening connection pool on %s", redact(url))
     return AsyncConnectionPool(
         url,
+        connection_class=CONNECTION_CLASS,
         min_size=settings.min_size,
         max_size=settings.max_size,
         timeout=settings.pool_timeout,
