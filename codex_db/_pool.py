@@ -167,7 +167,7 @@ class PoolEngine:
         """Close the pool; settings read from the environment are read again on next use."""
         with self._lock:
             pool, self._pool = self._pool, None
-            parked = [self._parked.popleft() for _ in range(len(self._parked))]
+            parked = _take_all(self._parked)
             if not isinstance(self._source, Settings):
                 self._settings = self._url = None
         if pool is None:
@@ -314,6 +314,16 @@ class PinnedEngine:
     def describe(self) -> str:
         info = self.connection.info
         return f"pinned connection to {info.host}:{info.port}/{info.dbname}"
+
+
+def _take_all(parked: deque[_Parked]) -> list[_Parked]:
+    """Empty *parked*; other threads may pop from it meanwhile (deque ops are atomic)."""
+    taken: list[_Parked] = []
+    while True:
+        try:
+            taken.append(parked.popleft())
+        except IndexError:
+            return taken
 
 
 def _park_seconds(options: PoolOptions) -> float:
