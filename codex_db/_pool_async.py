@@ -109,8 +109,8 @@ class AsyncPoolEngine:
     A call that finishes on a healthy idle connection *parks* it instead of
     returning it (up to ``min_size`` connections, the number the pool keeps
     open anyway), and the next call takes it back without the pool's
-    bookkeeping: a third of the cost of an autocommit call on a held
-    connection. A connection goes back through the pool (its ``check``,
+    bookkeeping (``getconn``/``putconn``: ~2 µs of client CPU per call, and the
+    same backend stays warm). A connection goes back through the pool (its ``check``,
     ``max_lifetime``, ``drain()``) at most `PARK_SECONDS` after it left it, and
     whenever a caller is waiting for the pool; ``check_idle_after=0`` turns
     parking off.
