@@ -162,17 +162,15 @@ _NO_OPTIONS = TransactionOptions()
 
 
 @contextmanager
-def _options_applied(conn: Connection, options: TransactionOptions | None) -> Iterator[None]:
-    """Set BEGIN options on *conn* for one block, and restore them after.
+def _options_applied(conn: Connection, options: TransactionOptions) -> Iterator[None]:
+    """Set BEGIN options on *conn* (idle, outside any block) for one block, and restore them after.
 
     psycopg builds ``BEGIN ISOLATION LEVEL ... READ ONLY`` from the connection's
     attributes, so this costs no round trip; restoring them keeps pooled
-    connections clean. A savepoint takes no options, and options without any of the
-    three (timeouts only) leave the connection's attributes alone.
+    connections clean. `open_block` only calls it for an outermost block whose
+    options set one of the three: a savepoint takes none, and timeouts alone leave
+    the connection's attributes alone.
     """
-    if options is None or not options.sets_begin or not is_idle(conn):
-        yield
-        return
     saved = (conn.isolation_level, conn.read_only, conn.deferrable)
     _set_begin_options(conn, options.isolation_level, options.read_only, options.deferrable)
     try:
