@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import psycopg
 import psycopg_pool
 
+from codex_db._error_base import CodexDBError
+
 __all__ = [
     "CodexDBError",
     "ConfigError",
@@ -38,12 +40,6 @@ _FOREIGN_KEY_VIOLATION = "23503"
 _RESTRICT_VIOLATION = "23001"
 _NOT_NULL_VIOLATION = "23502"
 _CHECK_VIOLATION = "23514"
-
-
-class CodexDBError(Exception):
-    """Base class of every error raised by codex-db itself."""
-
-    __module__ = "codex_db"
 
 
 class ConfigError(CodexDBError):

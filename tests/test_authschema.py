@@ -9,10 +9,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from codex_db import authschema
-from codex_db._paths import sql_dir
 from codex_db.cli import main
+from codex_db.project import Project
 from codex_db.testing import TestServer
+from codex_db.workflow import authschema
 
 
 def _check(url: str) -> list[str]:
@@ -22,7 +22,7 @@ def _check(url: str) -> list[str]:
 
 def _broken_sql(tmp_path: Path) -> Path:
     folder = tmp_path / "sql"
-    shutil.copytree(sql_dir(), folder)
+    shutil.copytree(Project.packaged().sql, folder)
     auth = folder / "auth.sql"
     text = auth.read_text()
     for old, new in (
@@ -46,7 +46,7 @@ def _broken_sql(tmp_path: Path) -> Path:
 
 def test_project_auth_tables_satisfy_better_auth(pg_server: TestServer) -> None:
     """sql/ as shipped carries everything better-auth's core schema needs."""
-    assert authschema.check_sql(pg_server.url, sql_dir()) == []
+    assert authschema.check_sql(pg_server.url, Project.packaged().sql) == []
 
 
 def test_broken_schema_reports_each_problem_precisely(

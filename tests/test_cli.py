@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from codex_db import catalog, cli, migrate
-from codex_db._paths import project_root
+from codex_db import cli, migrate
 from codex_db.cli import main
-from codex_db.project import Project
+from codex_db.workflow import catalog
+from tests._project import ALL, LAST, next_id, run, snapshot
 
-ALL = [p.name.removesuffix(".sql") for p in Project.at(project_root()).migration_files()]
-LAST = ALL[-1]
-NEXT = f"{len(ALL) + 1:04d}"
 COMMANDS = [name for name, *_ in cli._COMMANDS] + ["ping"]
 BAD_URL = "postgresql://someone:hunter2@127.0.0.1:1/nowhere"
+NEXT = next_id()
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NODE_ENV", "APP_ENV", "DB_METHOD", "CODEX_DB_SCRATCH_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's sql/, migrations/, queries/ and .squawk.toml."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("sql", "migrations", "queries"):
-        shutil.copytree(project_root() / name, root / name)
-    config = (project_root() / ".squawk.toml").read_text()
-    # The lint tests judge only the migrations they add.
-    config = re.sub(r'lint_baseline = ".*"', f'lint_baseline = "{LAST}"', config)
-    (root / ".squawk.toml").write_text(config)
-    return root
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def tiny_project(tmp_path: Path, migrations: dict[str, str]) -> Path:
@@ -50,15 +28,6 @@ def tiny_project(tmp_path: Path, migrations: dict[str, str]) -> Path:
     for name, text in migrations.items():
         (root / "migrations" / f"{name}.sql").write_text(text)
     return root
-
-
-def run(project: Path, *argv: str) -> int:
-    return main(["--project", str(project), *argv])
-
-
-def _snapshot(url: str) -> catalog.Snapshot:
-    with psycopg.connect(url) as conn:
-        return catalog.snapshot(conn)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -101,11 +70,11 @@ def test_dry_run_applies_nothing(
 ) -> None:
     """--dry-run runs every pending migration in a transaction and rolls it back."""
     url = fresh_database()
-    before = _snapshot(url)
+    before = snapshot(url)
     assert run(project, "migrate", "--url", url, "--dry-run") == 0
     out = capsys.readouterr().out
     assert "ok (rolled back) 0001.auth" in out and "dry run: nothing was applied" in out
-    assert catalog.compare(before, _snapshot(url)) == []
+    assert catalog.compare(before, snapshot(url)) == []
     assert migrate.pending(url, source=project / "migrations") == ALL
 
 
@@ -390,14 +359,6 @@ def test_edited_applied_migration_fails_check(
     (project / "migrations" / f"{LAST}.sql").unlink()
     assert run(project, "check", "--url", url, "--skip", "vet", "--skip", "drift") == 1
     assert f"{LAST}: applied to" in capsys.readouterr().out
-
-
-def test_pooler_host_is_replaced_by_the_direct_host() -> None:
-    """Migrations never go through Neon's transaction pooler."""
-    url = "postgresql://u:pw@ep-cool-123-pooler.us-east-2.aws.neon.tech/db?sslmode=require"
-    direct = migrate.direct_url(url)
-    assert "ep-cool-123.us-east-2.aws.neon.tech" in direct and "-pooler" not in direct
-    assert migrate.direct_url("postgresql://u@localhost/db") == "postgresql://u@localhost/db"
 
 
 def test_studio_subcommand_is_wired(capsys: pytest.CaptureFixture[str]) -> None:

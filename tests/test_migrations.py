@@ -8,9 +8,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from codex_db import catalog, migrate
-from codex_db._paths import migrations_dir, sql_dir
+from codex_db import migrate
 from codex_db.errors import MigrationError
+from codex_db.project import Project
+from codex_db.workflow import catalog
 
 ALL = [
     "0001.auth",
@@ -83,7 +84,7 @@ def test_drift_check_reports_an_injected_difference(
     migrate.apply(migrated)
     changed = tmp_path / "sql"
     changed.mkdir()
-    for path in sql_dir().glob("*.sql"):
+    for path in Project.packaged().sql.glob("*.sql"):
         (changed / path.name).write_text(path.read_text())
     content = changed / "content.sql"
     text = content.read_text().replace("CHECK (price_cents >= 0)", "CHECK (price_cents >= 1)")
@@ -101,7 +102,9 @@ def test_drift_check_reports_an_injected_difference(
 
 def test_every_migration_has_a_rollback() -> None:
     """Each NNNN.slug.sql has its .rollback.sql beside it."""
-    forward = sorted(p for p in migrations_dir().glob("*.sql") if ".rollback." not in p.name)
+    forward = sorted(
+        p for p in Project.packaged().migrations.glob("*.sql") if ".rollback." not in p.name
+    )
     assert [p.stem for p in forward] == ALL
     for path in forward:
         assert path.with_name(f"{path.stem}.rollback.sql").is_file(), path

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from codex_db import catalog, dbtx
+from codex_db import dbtx
 from codex_db.generated import (
     content,
     media_items,
@@ -21,6 +21,7 @@ from codex_db.generated import (
     verification_tokens,
 )
 from codex_db.ids import new_id
+from codex_db.workflow import catalog
 
 PAYLOADS = [
     "'; DROP TABLE users; --",
@@ -291,6 +292,7 @@ def _cases(k: dict[str, Any]) -> list[tuple[str, str, tuple[Any, ...]]]:
     ]
 
 
+@pytest.mark.slow
 def test_queries_use_indexes(large_db: tuple[str, dict[str, Any]]) -> None:
     """With 100k content rows, no list or lookup query sequentially scans a content table."""
     url, keys = large_db

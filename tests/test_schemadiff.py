@@ -7,9 +7,9 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from codex_db import hazards, schemadiff
-from codex_db.hazards import Hazard
 from codex_db.testing import TestServer
+from codex_db.workflow import hazards, schemadiff
+from codex_db.workflow.hazards import Hazard
 
 
 def _diff(fresh_database: Callable[..., str], old: str, new: str) -> list[str]:

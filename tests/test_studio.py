@@ -604,14 +604,17 @@ class TestLaunch:
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        """DB_METHOD=PRODUCTION is refused before anything starts; --force allows it."""
+        """DB_METHOD=PRODUCTION is refused before anything starts; --force-production allows it."""
         monkeypatch.setenv("DB_METHOD", "PRODUCTION")
         monkeypatch.setenv("DATABASE_URL", "postgresql://app:secret@db.example.com/app")
         assert main(["--no-browser"]) == 2
         error = capsys.readouterr().err
         assert "refusing to start against production" in error and "secret" not in error
         assert served == []
-        assert main(["--no-browser", "--force"]) == 0
+        with pytest.raises(SystemExit):  # one spelling everywhere, no abbreviations
+            main(["--no-browser", "--force"])
+        capsys.readouterr()
+        assert main(["--no-browser", "--force-production"]) == 0
         assert served[0]["url"].startswith("postgresql://app:secret@db.example.com")
 
     def test_refuses_production_environment_with_url(

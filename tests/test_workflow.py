@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,54 +12,20 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from codex_db import catalog, cli, migrate
-from codex_db._paths import project_root
-from codex_db.cli import main
-from codex_db.project import Project
+from codex_db import cli, migrate
+from codex_db.workflow import catalog
+from tests._project import ALL, LAST, next_id, run, snapshot, spawn
 
-ALL = [p.name.removesuffix(".sql") for p in Project.at(project_root()).migration_files()]
-LAST = ALL[-1]
-NEXT = f"{len(ALL) + 1:04d}"
-NEXT2 = f"{len(ALL) + 2:04d}"
+NEXT = next_id()
+NEXT2 = next_id(2)
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NODE_ENV", "APP_ENV", "DB_METHOD", "CODEX_DB_SCRATCH_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's sql/, migrations/, queries/ and .squawk.toml."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("sql", "migrations", "queries"):
-        shutil.copytree(project_root() / name, root / name)
-    config = (project_root() / ".squawk.toml").read_text()
-    # check's lint then judges only the migration the test generates.
-    config = re.sub(r'lint_baseline = ".*"', f'lint_baseline = "{LAST}"', config)
-    (root / ".squawk.toml").write_text(config)
-    if (project_root() / "sqlc.yaml").is_file():
-        # sqlc runs the plugin as ./.venv/bin/sqlc-gen-codex-db, relative to sqlc.yaml.
-        shutil.copy(project_root() / "sqlc.yaml", root / "sqlc.yaml")
-        shutil.copytree(project_root() / "codex_db" / "generated", root / "codex_db" / "generated")
-        (root / ".venv").symlink_to(Path(sys.executable).parent.parent)
-    return root
-
-
-def run(project: Path, *argv: str) -> int:
-    return main(["--project", str(project), *argv])
-
-
-def _snapshot(url: str) -> catalog.Snapshot:
-    with psycopg.connect(url) as conn:
-        return catalog.snapshot(conn)
-
-
-def _spawn(project: Path, *argv: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "codex_db", "--project", str(project), *argv]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def project(codegen_project: Path) -> Path:
+    """The project copy with sqlc: gen regenerates the Python too."""
+    return codegen_project
 
 
 def _add_subtitle(project: Path) -> None:
@@ -90,13 +53,14 @@ def _review(path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_add_column_and_index_then_gen_migrate_check_rollback(
     fresh_database: Callable[..., str], project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Edit sql/; gen writes a verified migration; migrate; check passes; rollback undoes it."""
     url = fresh_database()
     assert run(project, "migrate", "--url", url) == 0
-    old = _snapshot(url)
+    old = snapshot(url)
     _add_subtitle(project)
     assert run(project, "gen", "--check", "--url", url) == 1
 
@@ -122,7 +86,7 @@ def test_add_column_and_index_then_gen_migrate_check_rollback(
     assert "ok       vet" in out and "ok       lint" in out and "ok       drift" in out
 
     assert run(project, "rollback", "--url", url, "--yes") == 0
-    assert catalog.compare(old, _snapshot(url)) == []
+    assert catalog.compare(old, snapshot(url)) == []
 
 
 def test_gen_refuses_a_migration_that_does_not_reproduce_sql(
@@ -142,6 +106,7 @@ def test_gen_refuses_a_migration_that_does_not_reproduce_sql(
     assert not list((project / "migrations").glob(f"{NEXT}*"))
 
 
+@pytest.mark.slow
 def test_five_concurrent_migrates_apply_each_migration_once(
     fresh_database: Callable[..., str], project: Path
 ) -> None:
@@ -154,7 +119,7 @@ def test_five_concurrent_migrates_apply_each_migration_once(
         f"-- depends: {NEXT}.counter\nSELECT pg_sleep(1);\nUPDATE counter SET n = n + 1;\n"
     )
     url = fresh_database()
-    procs = [_spawn(project, "migrate", "--url", url) for _ in range(5)]
+    procs = [spawn(project, "migrate", "--url", url) for _ in range(5)]
     results = [(p.wait(timeout=60), p.communicate()) for p in procs]
     assert [code for code, _ in results] == [0] * 5, results
     with psycopg.connect(url) as conn:
@@ -175,7 +140,7 @@ def test_killed_migrate_leaves_a_lock_that_status_reports_and_break_lock_clears(
         f"-- depends: {LAST}\nSELECT pg_sleep(2);\n"
     )
     url = fresh_database()
-    proc = _spawn(project, "migrate", "--url", url)
+    proc = spawn(project, "migrate", "--url", url)
     _wait_for_sleep(url, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)

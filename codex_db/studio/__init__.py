@@ -8,7 +8,10 @@ See the README's "Studio" section for the pages and the security model.
 
 from __future__ import annotations
 
-from codex_db.studio._launch import main, serve
+from codex_db.studio._launch import launch, main, serve
 from codex_db.studio._server import StudioServer, make_server
 
-__all__ = ["StudioServer", "main", "make_server", "serve"]
+__all__ = ["StudioServer", "launch", "main", "make_server", "serve"]
+
+for _public in (StudioServer, launch, main, make_server, serve):
+    _public.__module__ = __name__  # implemented in the private modules of this package

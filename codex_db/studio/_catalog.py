@@ -13,8 +13,8 @@ import msgspec
 import psycopg
 from psycopg import sql
 
-from codex_db.catalog import IGNORED_TABLES
 from codex_db.studio._http import HTTPError
+from codex_db.workflow.catalog import IGNORED_TABLES
 
 __all__ = ["Catalog", "Column", "ForeignKey", "Table", "ident", "load_catalog"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import psycopg
 
-from codex_db._dsn import redact
+from codex_db._dsn import display
 from codex_db.studio import _render
 from codex_db.studio._http import Response
 
@@ -26,7 +26,7 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def database(self) -> str:
         """The database URL without its password, for the page header."""
-        return redact(self.url)
+        return display(self.url)
 
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
         """A new autocommit connection for one request; close it (``with``) when done."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import signal
@@ -14,13 +13,12 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import NoReturn, TextIO
 
-from codex_db._dsn import redact
-from codex_db.config import DBMethod, Settings
-from codex_db.errors import CodexDBError
+from codex_db._dsn import display
+from codex_db._target import Target
 from codex_db.studio._security import is_loopback
 from codex_db.studio._server import make_server
 
-__all__ = ["main", "serve"]
+__all__ = ["launch", "main", "serve"]
 
 _PROG = "codex-db studio"
 
@@ -46,7 +44,7 @@ def serve(
         url, host=host, port=port, write=write, console_timeout=console_timeout
     ) as server:
         mode = "WRITE mode: rows can be changed" if write else "read-only"
-        print(f"{_PROG} for {redact(url)} ({mode})", file=out)
+        print(f"{_PROG} for {display(url)} ({mode})", file=out)
         print(f"  open {server.start_url}", file=out)
         print("  press Ctrl-C to stop", file=out, flush=True)
         if open_browser:
@@ -59,21 +57,30 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``codex-db studio``: parse *argv*, check the target, serve; returns the exit code."""
-    args = _parser().parse_args(argv)
-    try:
-        url, production = _target(args.url)
-    except CodexDBError as exc:
-        print(f"{_PROG}: {exc}", file=sys.stderr)
-        return 2
-    if production and not args.force:
+    """``codex-db studio ARGS``: the same as the command line (`codex_db.cli.main`)."""
+    from codex_db.cli import main as cli_main
+
+    return cli_main(["studio", *(argv or [])])
+
+
+def launch(
+    target: Target,
+    *,
+    host: str | None = None,
+    port: int = 4983,
+    write: bool = False,
+    open_browser: bool = True,
+    force_production: bool = False,
+) -> int:
+    """Check *target* (refusing production unless forced), then `serve()`; returns the exit code."""
+    if target.production and not force_production:
         print(
-            f"{_PROG}: refusing to start against production ({redact(url)}):"
-            " pass --force if you really mean it",
+            f"{_PROG}: refusing to start against production ({target.display}):"
+            " pass --force-production if you really mean it",
             file=sys.stderr,
         )
         return 2
-    host = args.host or "127.0.0.1"
+    host = host or "127.0.0.1"
     if not is_loopback(host):
         print(
             f"{_PROG}: WARNING: listening on {host}: other machines can reach the studio;"
@@ -81,53 +88,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     try:
-        serve(url, host=host, port=args.port, write=args.write, open_browser=not args.no_browser)
+        serve(target.conninfo, host=host, port=port, write=write, open_browser=open_browser)
     except OSError as exc:
-        print(f"{_PROG}: cannot listen on {host}:{args.port}: {exc} (try --port)", file=sys.stderr)
+        print(f"{_PROG}: cannot listen on {host}:{port}: {exc} (try --port)", file=sys.stderr)
         return 1
     return 0
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=_PROG, description="Browse (and with --write, edit) the database in a browser."
-    )
-    parser.add_argument(
-        "--url", help="database URL (default: the runtime settings: DATABASE_URL...)"
-    )
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1; others warn)")
-    parser.add_argument("--port", type=int, default=4983, help="port (default 4983; 0: any free)")
-    parser.add_argument("--write", action="store_true", help="allow inserting, updating, deleting")
-    parser.add_argument("--no-browser", action="store_true", help="print the URL only")
-    parser.add_argument("--force", action="store_true", help="allow DB_METHOD=PRODUCTION")
-    return parser
-
-
-def _target(url: str | None) -> tuple[str, bool]:
-    """The database URL and whether it is production (``--url``, else the runtime settings)."""
-    production = _env_says_production()
-    if url:
-        return url, production
-    settings = Settings.from_env()
-    production = production or settings.is_production or settings.method is DBMethod.PRODUCTION
-    if settings.url is not None or production:
-        return settings.url or "", production
-    return _embedded_url(settings), False
-
-
-def _embedded_url(settings: Settings) -> str:
-    from codex_db import migrate
-    from codex_db.server import start_embedded
-
-    server = start_embedded(settings.data_dir)
-    if settings.auto_migrate:
-        migrate.apply(server.url)
-    return server.url
-
-
-def _env_says_production() -> bool:
-    env = {os.environ.get(k, "").strip().lower() for k in ("NODE_ENV", "APP_ENV")}
-    return "production" in env or os.environ.get("DB_METHOD", "").strip().upper() == "PRODUCTION"
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import psycopg
 
-from codex_db.migrate import direct_url
+from codex_db._dsn import direct_url
 from codex_db.studio import _forms, _pages, _tools
 from codex_db.studio._context import Context
 from codex_db.studio._http import HTTPError, Request, Response

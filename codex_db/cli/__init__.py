@@ -16,14 +16,14 @@ from pathlib import Path
 
 import psycopg
 
-from codex_db import _cli_args as args_
-from codex_db import _cli_context as ctx
-from codex_db import authschema, checks, hazards, lint, migrate, workflow
-from codex_db._dsn import redact
-from codex_db.codegen.errors import CodegenError
+from codex_db import _target, migrate, workflow
+from codex_db._dsn import display, scrub
+from codex_db.cli import _args as args_
+from codex_db.cli import _context as ctx
 from codex_db.errors import CodexDBError
-from codex_db.hazards import Hazard
 from codex_db.project import Project
+from codex_db.workflow import authschema, checks, hazards, lint
+from codex_db.workflow.hazards import Hazard
 
 __all__ = ["PENDING", "main"]
 
@@ -45,17 +45,11 @@ are created on --scratch-url, else CODEX_DB_SCRATCH_URL, else the database's ser
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default ``sys.argv[1:]``) and return the exit code."""
-    parser = _parser()
-    # `studio` hands every option after it to the studio's own parser.
-    args, rest = parser.parse_known_args(argv)
-    if args.command is cmd_studio:
-        args.rest = rest
-    elif rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args = _parser().parse_args(argv)
     command: Callable[[argparse.Namespace], int] = args.command
     try:
         return command(args)
-    except (CodexDBError, CodegenError, psycopg.Error, OSError) as exc:
+    except (CodexDBError, psycopg.Error, OSError) as exc:
         return ctx.fail(args, exc)
 
 
@@ -64,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_gen(args: argparse.Namespace) -> int:
     """Regenerate code; write the next migration when sql/ differs from migrations/."""
-    project = ctx.project(args)
+    project = ctx.project(args, required=True)
     if args.check:
         return _gen_check(args, project)
     _regenerate_code(project)
@@ -101,10 +95,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Apply pending migrations and print each one applied."""
     target = ctx.target(args)
     project = ctx.project(args)
-    direct = migrate.direct_url(target.url)
     print(
         f"migrating {target.display}"
-        + (" (direct host: pooler suffix removed)" if direct != target.url else "")
+        + (" (direct host: pooler suffix removed)" if target.direct != target.conninfo else "")
     )
     if args.break_lock:
         _break_lock(args, target)
@@ -112,7 +105,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         return _dry_run(target, project)
     clock = ctx.Clock()
     applied = migrate.apply(
-        target.url,
+        target.conninfo,
         source=project.migrations,
         lock_timeout=args.lock_timeout,
         progress=lambda mid: print(f"  applied {mid} ({clock.lap():.2f} s)", flush=True),
@@ -134,13 +127,15 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     project = ctx.project(args)
     ctx.refuse_production(target, args, "rollback")
     count = None if args.to else args.last
-    todo = migrate.rollback_plan(target.url, count=count, to=args.to, source=project.migrations)
+    todo = migrate.rollback_plan(
+        target.conninfo, count=count, to=args.to, source=project.migrations
+    )
     if not todo:
         print("nothing to roll back")
         return 0
     print(f"will roll back on {target.display}: {', '.join(todo)}")
     ctx.confirm(args, "roll back these migrations (their data changes are lost)?")
-    done = migrate.rollback(target.url, count=count, to=args.to, source=project.migrations)
+    done = migrate.rollback(target.conninfo, count=count, to=args.to, source=project.migrations)
     for mid in done:
         print(f"  rolled back {mid}")
     print(f"{len(done)} migration(s) rolled back")
@@ -150,7 +145,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Print every migration with its state; exit 3 when any is pending."""
     target = ctx.target(args)
-    statuses = migrate.status(target.url, source=ctx.project(args).migrations)
+    statuses = migrate.status(target.conninfo, source=ctx.project(args).migrations)
     print(f"database {target.display}")
     for item in statuses:
         when = (
@@ -160,7 +155,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         state = "EDITED" if item.edited else "applied" if item.applied_at else "pending"
         print(f"  {state:8} {item.id:40} {when}")
-    holder = migrate.lock_status(target.url)
+    holder = migrate.lock_status(target.conninfo)
     if holder:
         fix = "; break it with: codex-db migrate --break-lock" if holder.stale else ""
         print(f"lock: {holder.describe()}{fix}")
@@ -180,7 +175,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
     """Baseline a database whose schema already matches sql/."""
     target = ctx.target(args)
     project = ctx.project(args)
-    marked = workflow.baseline(target.url, ctx.scratch(args, target), project)
+    marked = workflow.baseline(target.conninfo, ctx.scratch(args, target), project)
     for mid in marked:
         print(f"  marked {mid} as applied")
     print(
@@ -200,7 +195,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             f" ({target.method}): write a migration with `codex-db gen` and run `codex-db migrate`"
         )
     project = ctx.project(args)
-    statements = workflow.push_plan(target.url, ctx.scratch(args, target), project)
+    statements = workflow.push_plan(target.conninfo, ctx.scratch(args, target), project)
     if not statements:
         print(f"{target.display} already matches sql/")
         return 0
@@ -208,17 +203,17 @@ def cmd_push(args: argparse.Namespace) -> int:
     print("\n\n".join(statements) + "\n")
     _print_hazards(hazards.find(statements))
     ctx.confirm(args, f"apply these {len(statements)} statement(s)?")
-    workflow.push(target.url, statements)
+    workflow.push(target.conninfo, statements)
     print(f"pushed: {target.display} matches sql/ (no migration recorded)")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run every CI check; exit 1 when any fails."""
+    project = ctx.project(args, required=True)
     target = ctx.target(args)
-    project = ctx.project(args)
     outcomes = checks.run(
-        target.url, ctx.scratch(args, target), project, skip=frozenset(args.skip or ())
+        target.conninfo, ctx.scratch(args, target), project, skip=frozenset(args.skip or ())
     )
     for outcome in outcomes:
         lines = outcome.detail.splitlines() or [""]
@@ -235,7 +230,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     """Run squawk on the migrations newer than the lint baseline."""
-    project = ctx.project(args)
+    project = ctx.project(args, required=True)
     report = lint.lint(project, [Path(p) for p in args.files] or None, everything=args.all)
     if not report.files:
         print(
@@ -260,15 +255,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Print the connection setup, server facts and migration state."""
     target = ctx.target(args)
-    from codex_db.config import Settings
-
-    settings = Settings.from_url(target.url)
-    direct = migrate.direct_url(target.url)
+    direct = target.direct
     print(f"method:      {target.method}{' (production)' if target.production else ''}")
-    print(f"url:         {target.display}")
+    print(f"url:         {target.display} (from {target.source})")
     print(
-        f"pooler:      {settings.pooler}"
-        + (f" (migrations use {redact(direct)})" if direct != target.url else "")
+        f"pooler:      {target.pooler}"
+        + (f" (migrations use {display(direct)})" if direct != target.conninfo else "")
     )
     ok = _doctor_server(target)
     if ok:
@@ -299,7 +291,7 @@ def _regenerate_code(project: Project) -> None:
 
 
 def _dry_run(target: ctx.Target, project: Project) -> int:
-    result = migrate.dry_run(target.url, source=project.migrations)
+    result = migrate.dry_run(target.conninfo, source=project.migrations)
     for mid in result.checked:
         print(f"  ok (rolled back) {mid}")
     if result.unchecked:
@@ -311,19 +303,19 @@ def _dry_run(target: ctx.Target, project: Project) -> int:
 
 
 def _break_lock(args: argparse.Namespace, target: ctx.Target) -> None:
-    holder = migrate.lock_status(target.url)
+    holder = migrate.lock_status(target.conninfo)
     if holder is None:
         print("no migration lock to break")
         return
     print(holder.describe())
     ctx.refuse_production(target, args, "break-lock")
     ctx.confirm(args, "break this migration lock?")
-    migrate.break_lock(target.url)
+    migrate.break_lock(target.conninfo)
     print(f"broke the lock of pid {holder.pid}")
 
 
 def _warn_edited(target: ctx.Target, project: Project) -> None:
-    edited = [s.id for s in migrate.status(target.url, source=project.migrations) if s.edited]
+    edited = [s.id for s in migrate.status(target.conninfo, source=project.migrations) if s.edited]
     if edited:
         print(
             f"warning: edited after being applied: {', '.join(edited)} (run codex-db check)",
@@ -335,14 +327,14 @@ def _doctor_server(target: ctx.Target) -> bool:
     from codex_db.client import Database, test_db_connection
 
     try:
-        test_db_connection(Database.from_url(target.url))
-        with psycopg.connect(target.url, connect_timeout=10) as conn:
+        test_db_connection(Database.from_url(target.conninfo))
+        with psycopg.connect(target.conninfo, connect_timeout=10) as conn:
             version = conn.execute("SHOW server_version").fetchone()
             ssl = conn.execute(
                 "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
             ).fetchone()
     except (CodexDBError, psycopg.Error) as exc:
-        print(f"connection:  FAILED: {redact(str(exc)).strip()}")
+        print(f"connection:  FAILED: {scrub(str(exc), target.conninfo).strip()}")
         return False
     print("connection:  ok (test_db_connection)")
     print(f"server:      PostgreSQL {version[0] if version else '?'}")
@@ -351,7 +343,7 @@ def _doctor_server(target: ctx.Target) -> bool:
 
 
 def _doctor_migrations(args: argparse.Namespace, target: ctx.Target) -> None:
-    statuses = migrate.status(target.url, source=ctx.project(args).migrations)
+    statuses = migrate.status(target.conninfo, source=ctx.project(args).migrations)
     pending = [s.id for s in statuses if s.applied_at is None]
     edited = [s.id for s in statuses if s.edited]
     print(
@@ -359,7 +351,7 @@ def _doctor_migrations(args: argparse.Namespace, target: ctx.Target) -> None:
         + (f" ({', '.join(pending)})" if pending else "")
         + (f"; EDITED: {', '.join(edited)}" if edited else "")
     )
-    holder = migrate.lock_status(target.url)
+    holder = migrate.lock_status(target.conninfo)
     print(f"lock:        {holder.describe() if holder else 'free'}")
 
 
@@ -373,10 +365,18 @@ def _print_hazards(found: list[Hazard]) -> None:
 
 
 def cmd_studio(args: argparse.Namespace) -> int:
-    """Start the local web GUI; its own options follow ``studio`` (``codex-db studio --help``)."""
+    """Start the local web GUI (the embedded database is migrated first, as for the runtime)."""
     from codex_db import studio
 
-    return studio.main(list(args.rest))
+    target = _target.start(_target.resolve(args.url))
+    return studio.launch(
+        target,
+        host=args.host,
+        port=args.port,
+        write=args.write,
+        open_browser=not args.no_browser,
+        force_production=args.force_production,
+    )
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -453,6 +453,13 @@ _COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace], int], args_.Adder, st
         "show connection method, server, TLS, pooler and migration state",
         "codex-db doctor",
     ),
+    (
+        "studio",
+        cmd_studio,
+        args_.studio_args,
+        "local web GUI to browse (and with --write, edit) the database",
+        "codex-db studio\n  codex-db studio --write --port 5000 --no-browser",
+    ),
 )
 
 
@@ -462,6 +469,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Schema, migrations and generated queries of the Codex database.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--project", help="folder holding sql/, migrations/, queries/ (default: .)")
@@ -475,14 +483,11 @@ def _parser() -> argparse.ArgumentParser:
             description=help_text,
             epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            allow_abbrev=False,  # --force is not --force-production
         )
         add(command)
         command.add_argument(
             "--verbose", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
         )
-        command.set_defaults(command=func)
-    studio = sub.add_parser(
-        "studio", add_help=False, help="local web GUI for the database (codex-db studio --help)"
-    )
-    studio.set_defaults(command=cmd_studio)
+        command.set_defaults(command=func, command_name=name)
     return parser

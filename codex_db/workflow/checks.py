@@ -20,11 +20,12 @@ from typing import Literal
 
 import msgspec
 
-from codex_db import lint, migrate, workflow
-from codex_db._dsn import redact, to_url
+from codex_db import migrate, workflow
+from codex_db._dsn import display, redact, to_url
 from codex_db.errors import CodexDBError
 from codex_db.project import Project
-from codex_db.schemadiff import scratch_database
+from codex_db.workflow import lint
+from codex_db.workflow.schemadiff import scratch_database
 
 __all__ = ["CHECKS", "Outcome", "applied", "codegen", "drift", "lint_outcome", "run", "vet"]
 
@@ -71,15 +72,15 @@ def applied(url: str, project: Project) -> Outcome:
     unknown = migrate.unknown_applied(url, source=project.migrations)
     if not edited and not unknown:
         count = sum(1 for s in statuses if s.applied_at)
-        return Outcome("applied", "ok", f"{count} applied migration(s) unchanged on {redact(url)}")
+        return Outcome("applied", "ok", f"{count} applied migration(s) unchanged on {display(url)}")
     lines = [
-        f"{project.migrations / (i + '.sql')}: edited after it was applied to {redact(url)};"
+        f"{project.migrations / (i + '.sql')}: edited after it was applied to {display(url)};"
         " restore the applied version (git) and put the change in a new migration"
         " (`codex-db gen`)"
         for i in edited
     ]
     lines += [
-        f"{i}: applied to {redact(url)} but has no file in {project.migrations}:"
+        f"{i}: applied to {display(url)} but has no file in {project.migrations}:"
         " restore it (a migration is never deleted or renamed once applied)"
         for i in unknown
     ]

@@ -13,9 +13,9 @@ import time
 import traceback
 from pathlib import Path
 
-import msgspec
-
+from codex_db import _target
 from codex_db._dsn import redact
+from codex_db._target import Target
 from codex_db.errors import CodexDBError
 from codex_db.project import Project
 
@@ -31,19 +31,6 @@ __all__ = [
     "scratch",
     "target",
 ]
-
-
-class Target(msgspec.Struct, frozen=True):
-    """The database a command works on."""
-
-    url: str
-    method: str
-    production: bool
-
-    @property
-    def display(self) -> str:
-        """The URL with its password masked."""
-        return redact(self.url)
 
 
 class Clock:
@@ -68,24 +55,15 @@ class RefusedError(CodexDBError):
 
 
 def target(args: argparse.Namespace) -> Target:
-    """The database of the command: ``--url``, else the runtime settings, else embedded."""
-    return _resolve(args)
+    """The database of the command (`codex_db._target.resolve`), started if embedded.
+
+    The embedded server is not auto-migrated here: migrating is the commands' job.
+    """
+    return _started(args)
 
 
-def _resolve(args: argparse.Namespace) -> Target:
-    production = _env_production()
-    if args.url:
-        return Target(args.url, "--url", production)
-    from codex_db.config import DBMethod, Settings
-
-    settings = Settings.from_env()
-    url = settings.url
-    if url is None:
-        from codex_db.server import start_embedded
-
-        url = start_embedded(settings.data_dir).url
-    production = production or settings.is_production or settings.method is DBMethod.PRODUCTION
-    return Target(url, str(settings.method), production)
+def _started(args: argparse.Namespace) -> Target:
+    return _target.start(_target.resolve(args.url), migrate=False)
 
 
 def scratch(args: argparse.Namespace, target: Target | None = None) -> str:
@@ -96,18 +74,13 @@ def scratch(args: argparse.Namespace, target: Target | None = None) -> str:
     url = args.scratch_url or os.environ.get("CODEX_DB_SCRATCH_URL")
     if url:
         return str(url)
-    target = target or _resolve(args)
+    target = target or _started(args)
     if target.production:
         raise RefusedError(
             "refusing to create scratch databases on the production server:"
             " set CODEX_DB_SCRATCH_URL (or --scratch-url) to a development server"
         )
-    return target.url
-
-
-def _env_production() -> bool:
-    env = {os.environ.get(k, "").strip().lower() for k in ("NODE_ENV", "APP_ENV")}
-    return "production" in env or os.environ.get("DB_METHOD", "").strip().upper() == "PRODUCTION"
+    return target.conninfo
 
 
 def refuse_production(target: Target, args: argparse.Namespace, what: str) -> None:
@@ -137,9 +110,17 @@ def confirm(args: argparse.Namespace, question: str) -> None:
         raise RefusedError("cancelled: nothing was changed")
 
 
-def project(args: argparse.Namespace) -> Project:
-    """``--project``, else the current directory (or the installed package's copy)."""
-    return Project.at(args.project) if args.project else Project.default()
+def project(args: argparse.Namespace, *, required: bool = False) -> Project:
+    """``--project``, else the project around the current directory.
+
+    Without one, commands that only apply migrations use the installed package's
+    copy; those that read or write the schema (*required*) fail naming the fix.
+    """
+    if args.project:
+        return Project.at(args.project)
+    if required:
+        return Project.require(command=f"codex-db {args.command_name}")
+    return Project.default()
 
 
 def rel(path: Path, within: Project) -> str:

@@ -19,9 +19,10 @@ import psycopg
 import sqlparse
 from psycopg import sql
 
-from codex_db import catalog, migrate
-from codex_db._dsn import redact, to_url, with_dbname
+from codex_db import migrate
+from codex_db._dsn import display, scrub, to_url, with_dbname
 from codex_db.errors import CodexDBError
+from codex_db.workflow import catalog
 
 __all__ = [
     "SchemaDiffError",
@@ -111,8 +112,9 @@ def _admin(server_url: str, statement: sql.Composed) -> None:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(statement)
     except psycopg.Error as exc:
+        reason = scrub(str(exc), server_url).strip()
         raise SchemaDiffError(
-            f"cannot manage scratch databases on {redact(server_url)}: {redact(str(exc)).strip()}"
+            f"cannot manage scratch databases on {display(server_url)}: {reason}"
             " (the role needs CREATEDB; point --scratch-url at a server where it has it)"
         ) from exc
 

@@ -20,12 +20,13 @@ import psycopg
 from yoyo import read_migrations
 from yoyo.migrations import heads
 
-from codex_db import catalog, hazards, migrate
-from codex_db._dsn import redact
+from codex_db import migrate
+from codex_db._dsn import direct_url, display
 from codex_db.errors import CodexDBError
-from codex_db.hazards import Hazard
 from codex_db.project import Project
-from codex_db.schemadiff import (
+from codex_db.workflow import catalog, hazards
+from codex_db.workflow.hazards import Hazard
+from codex_db.workflow.schemadiff import (
     build_from_migrations,
     build_from_sql,
     diff,
@@ -163,7 +164,7 @@ def push_plan(url: str, server_url: str, project: Project) -> list[str]:
 
 def push(url: str, statements: list[str]) -> None:
     """Run *statements* on *url* in one transaction (development databases only)."""
-    with psycopg.connect(migrate.direct_url(url)) as conn, conn.transaction():
+    with psycopg.connect(direct_url(url)) as conn, conn.transaction():
         for statement in statements:
             conn.execute(statement.encode())
 
@@ -178,13 +179,11 @@ def baseline(url: str, server_url: str, project: Project) -> list[str]:
     with scratch_database(server_url) as target:
         build_from_sql(target, project.sql)
         expected = snapshot(target)
-    differences = catalog.compare(
-        expected, snapshot(migrate.direct_url(url)), labels=("sql/", "database")
-    )
+    differences = catalog.compare(expected, snapshot(direct_url(url)), labels=("sql/", "database"))
     if differences:
         listed = "\n  ".join(differences)
         raise DriftError(
-            f"{redact(url)} does not match sql/, so it cannot be marked as migrated"
+            f"{display(url)} does not match sql/, so it cannot be marked as migrated"
             f" (bring it in line first, e.g. with `codex-db push` on a dev database):\n  {listed}"
         )
     return migrate.mark(url, source=project.migrations)

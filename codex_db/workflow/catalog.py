@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from codex_db._paths import sql_dir
+from codex_db.project import Project
 
 __all__ = ["IGNORED_TABLES", "Snapshot", "apply_sql_dir", "compare", "snapshot"]
 
@@ -142,7 +142,7 @@ def apply_sql_dir(conn: psycopg.Connection[Any], folder: Path | None = None) -> 
     All files run in one transaction; returns the files applied. A failing
     statement names its file.
     """
-    files = sorted((folder or sql_dir()).glob("*.sql"))
+    files = sorted((folder or Project.packaged().sql).glob("*.sql"))
     with conn.transaction():
         for path in files:
             _run_file(conn, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from codex_db import checks
+from codex_db.workflow import checks
 
 __all__ = [
     "Adder",
@@ -17,6 +17,7 @@ __all__ = [
     "migrate_args",
     "push_args",
     "rollback_args",
+    "studio_args",
 ]
 
 
@@ -111,4 +112,15 @@ def lint_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--all", action="store_true", help="lint every migration, ignoring the baseline"
+    )
+
+
+def studio_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1; others warn)")
+    parser.add_argument("--port", type=int, default=4983, help="port (default 4983; 0: any free)")
+    parser.add_argument("--write", action="store_true", help="allow inserting, updating, deleting")
+    parser.add_argument("--no-browser", action="store_true", help="print the URL only")
+    parser.add_argument(
+        "--force-production", action="store_true", help="allow on a production database"
     )

@@ -13,7 +13,6 @@ was edited after it was applied.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,14 +21,14 @@ from typing import Any
 
 import msgspec
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo import get_backend, read_migrations
 from yoyo.exceptions import LockTimeout
 from yoyo.migrations import read_sql_migration
 
-from codex_db import _checksums
-from codex_db._dsn import redact, yoyo_url
-from codex_db._migration_lock import (
+from codex_db._dsn import direct_url, display, redact, scrub, yoyo_url
+from codex_db.errors import MigrationError
+from codex_db.migrate import _checksums
+from codex_db.migrate.lock import (
     LockError,
     LockHolder,
     StaleLockError,
@@ -37,9 +36,8 @@ from codex_db._migration_lock import (
     locked,
     with_app_name,
 )
-from codex_db._migration_lock import break_lock as _break_lock
-from codex_db._paths import migrations_dir
-from codex_db.errors import MigrationError
+from codex_db.migrate.lock import break_lock as _break_lock
+from codex_db.project import Project
 
 __all__ = [
     "DryRun",
@@ -49,7 +47,6 @@ __all__ = [
     "StaleLockError",
     "apply",
     "break_lock",
-    "direct_url",
     "dry_run",
     "lock_status",
     "mark",
@@ -59,8 +56,6 @@ __all__ = [
     "status",
     "unknown_applied",
 ]
-
-_POOLER = re.compile(r"-pooler(?=\.|$)")
 
 
 class MigrationStatus(msgspec.Struct, frozen=True):
@@ -78,19 +73,6 @@ class DryRun(msgspec.Struct, frozen=True):
     checked: list[str]
     unchecked: list[str]
     reason: str = ""
-
-
-def direct_url(url: str) -> str:
-    """*url* with Neon's pooled host (``ep-x-pooler.region...``) replaced by the direct one.
-
-    Migrations, locks and session settings need a direct connection; other
-    URLs are returned unchanged.
-    """
-    params = conninfo_to_dict(url)
-    host = str(params.get("host", ""))
-    if not _POOLER.search(host):
-        return url
-    return make_conninfo(url, host=",".join(_POOLER.sub("", h) for h in host.split(",")))
 
 
 def apply(
@@ -293,7 +275,7 @@ def _apply_one(backend: Any, todo: Any, migration: Any) -> None:
 
 
 def _read(source: Path | None) -> Any:
-    path = source or migrations_dir()
+    path = source or Project.packaged().migrations
     if not path.is_dir():
         raise MigrationError(f"migrations folder not found: {path}")
     return read_migrations(str(path))
@@ -304,7 +286,7 @@ def _connect(url: str) -> Iterator[psycopg.Connection[Any]]:
     try:
         conn = psycopg.connect(direct_url(url), autocommit=True)
     except psycopg.Error as exc:
-        raise MigrationError(f"cannot connect to {redact(url)}: {redact(str(exc))}") from exc
+        raise MigrationError(f"cannot connect to {display(url)}: {scrub(str(exc), url)}") from exc
     with conn:
         yield conn
 
@@ -315,7 +297,7 @@ def _backend(url: str) -> Iterator[Any]:
         backend = get_backend(yoyo_url(with_app_name(direct_url(url))))
     except Exception as exc:
         raise MigrationError(
-            f"cannot open {redact(url)} for migrations: {redact(str(exc))}"
+            f"cannot open {display(url)} for migrations: {scrub(str(exc), url)}"
         ) from exc
     try:
         yield backend

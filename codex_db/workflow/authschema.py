@@ -18,7 +18,7 @@ import msgspec
 import psycopg
 
 from codex_db.errors import CodexDBError
-from codex_db.schemadiff import build_from_sql, scratch_database
+from codex_db.workflow.schemadiff import build_from_sql, scratch_database
 
 __all__ = ["CORE_SCHEMA", "AuthSchemaError", "Field", "check", "check_sql"]
 
