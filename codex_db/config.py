@@ -11,24 +11,26 @@ client runs its first statement.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote
 
 import msgspec
 from psycopg.conninfo import conninfo_to_dict
 
-from codex_db._dsn import redact, to_url
+from codex_db._dsn import Secret, is_pooler_host, scrub, to_url
 from codex_db.errors import ConfigError
 
 __all__ = [
     "DIRECT_PREPARE_THRESHOLD",
     "DBMethod",
+    "EnvFacts",
+    "PoolOptions",
     "Pooler",
     "Settings",
+    "is_production",
+    "read_env",
 ]
 
 #: psycopg's ``prepare_threshold`` on a direct connection: a statement is
@@ -75,8 +77,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     method: DBMethod
-    url: str | None = None
-    """The libpq URL; ``None`` for the embedded server, whose URL is known once it runs."""
+    url: Secret | None = None
+    """The libpq URL, held as a `Secret` (``settings.url.reveal()`` is the string);
+    ``None`` for the embedded server, whose URL is known once it runs. A ``str``
+    given to the constructor is wrapped."""
     environment: str = "development"
     pooler: Pooler = Pooler.NONE
     prepare_threshold: int | None = DIRECT_PREPARE_THRESHOLD
@@ -92,25 +96,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     application_name: str = "codex-db"
 
     def __post_init__(self) -> None:
+        if isinstance(self.url, str):
+            msgspec.structs.force_setattr(self, "url", Secret.of(self.url))
         _check(self)
 
     def __repr__(self) -> str:
         fields = ", ".join(
-            f"{name}={_display(name, getattr(self, name))}" for name in self.__struct_fields__
+            f"{name}={_display(getattr(self, name))}" for name in self.__struct_fields__
         )
         return f"Settings({fields})"
 
     __str__ = __repr__
 
+    def __rich_repr__(self) -> Any:
+        for name in self.__struct_fields__:
+            yield name, getattr(self, name)
+
     @property
     def display_url(self) -> str:
         """The URL with its password replaced by ``***``: safe for logs and messages."""
-        return redact(self.url) if self.url else f"embedded PostgreSQL ({self.method})"
+        return self.url.shown if self.url else f"embedded PostgreSQL ({self.method})"
+
+    @property
+    def conninfo(self) -> str | None:
+        """The real URL to connect with (``None`` for the embedded server); never log it."""
+        return self.url.reveal() if self.url else None
 
     @property
     def is_production(self) -> bool:
-        """Whether ``NODE_ENV``/``APP_ENV`` (or *environment*) says production."""
-        return self.environment.lower() == "production"
+        """Whether this is production: ``DB_METHOD=PRODUCTION`` or a production environment."""
+        return is_production(self.method, self.environment)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -164,7 +179,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             prepare_threshold = None if resolved is Pooler.TRANSACTION else DIRECT_PREPARE_THRESHOLD
         return cls(
             method=method,
-            url=to_url(_join(params)),
+            url=Secret.of(to_url(_join(params))),
             environment=environment,
             pooler=resolved,
             prepare_threshold=prepare_threshold,
@@ -186,6 +201,39 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_dir=data_dir,
             **options,
         )
+
+
+def is_production(method: DBMethod, environment: str) -> bool:
+    """The one rule: ``DB_METHOD=PRODUCTION``, or ``NODE_ENV``/``APP_ENV`` is ``production``.
+
+    Destructive commands, scratch databases, the studio and the test plugin
+    all ask this (through `codex_db._target.resolve`).
+    """
+    return method is DBMethod.PRODUCTION or environment.lower() == "production"
+
+
+class EnvFacts(msgspec.Struct, frozen=True):
+    """What the environment variables say before a URL is chosen (`read_env()`)."""
+
+    environment: str
+    method: DBMethod
+    pooler: Pooler | None
+
+    @property
+    def production(self) -> bool:
+        """`is_production()` of these facts."""
+        return is_production(self.method, self.environment)
+
+
+def read_env(environ: Mapping[str, str] | None = None) -> EnvFacts:
+    """The environment, method and pooler the variables name, checked.
+
+    Raises:
+        ConfigError: an unknown ``DB_METHOD`` or ``DATABASE_POOLER``, or
+            ``NODE_ENV`` and ``APP_ENV`` disagreeing.
+    """
+    env = _Env(os.environ if environ is None else environ)
+    return EnvFacts(env.environment(), env.method(), env.pooler())
 
 
 class _Env:
@@ -237,7 +285,7 @@ def _pooler(pooler: Pooler | str | None, params: dict[str, str], source: str) ->
     if pooler is not None:
         return _pooler_value(str(pooler), "DATABASE_POOLER")
     hosts = params.get("host", "").split(",")
-    return Pooler.TRANSACTION if any("-pooler" in host for host in hosts) else Pooler.NONE
+    return Pooler.TRANSACTION if any(is_pooler_host(host) for host in hosts) else Pooler.NONE
 
 
 def _parse_url(url: str, source: str) -> dict[str, str]:
@@ -273,7 +321,7 @@ def _check(settings: Settings) -> None:
             f"DB_METHOD={method} {'needs' if settings.url is None else 'takes no'} url"
         )
     if method in _TLS_METHODS and settings.url is not None:
-        _require_tls(_parse_url(settings.url, "url"), method, "url")
+        _require_tls(_parse_url(settings.url.reveal(), "url"), method, "url")
     if not 0 < settings.min_size <= settings.max_size:
         raise ConfigError(
             f"pool sizes must satisfy 0 < min_size <= max_size,"
@@ -288,28 +336,28 @@ def _join(params: dict[str, str]) -> str:
     return " ".join(f"{k}={quote(v)}" for k, v in params.items())
 
 
-def _display(name: str, value: object) -> str:
-    if name == "url" and isinstance(value, str):
-        return repr(redact(value))
+def _display(value: object) -> str:
     if isinstance(value, StrEnum):
         return str(value)
-    return repr(str(value) if isinstance(value, Path) else value)
+    return repr(str(value) if isinstance(value, Path | Secret) else value)
 
 
-_SECRET_PATTERNS = (
-    re.compile(r"://[^:/@?#\s]*:(?P<pw>[^@/?#]*)@"),
-    re.compile(r"[?&]password=(?P<pw>[^&#]*)", re.I),
-    re.compile(r"\bpassword\s*=\s*(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I),
-)
+class PoolOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How a client's pool treats its connections; the defaults suit scale-to-zero servers.
 
+    Neon suspends an idle compute after 5 minutes, which closes every
+    connection: a pooled connection idle for longer than *check_idle_after*
+    seconds is tested (one empty query) before it is handed out, and a dead one
+    is replaced, so the first call after a cold start does not fail. When a
+    call finds its connection lost, the pool also tests all its idle ones.
+    """
 
-def scrub(message: str, url: str) -> str:
-    """*message* without any password found in *url*, even one libpq failed to parse."""
-    message = redact(message)
-    for pattern in _SECRET_PATTERNS:
-        for match in pattern.finditer(url):
-            secret = match["pw"].strip("'")
-            for variant in {secret, unquote(secret)}:
-                if variant:
-                    message = message.replace(variant, "***")
-    return message
+    check_idle_after: float | None = 30.0
+    """Test a connection idle this many seconds when it is checked out (0: always; None: never)."""
+    max_idle: float = 240.0
+    """Close connections (above ``min_size``) idle this long: less than Neon's 5-minute suspend."""
+    max_lifetime: float = 1800.0
+    """Replace every connection after this many seconds (spreads reconnects, picks up failovers)."""
+    statement_timeout: float | None = None
+    """Client-wide default ``statement_timeout`` in seconds: set when a connection opens
+    (with ``SET LOCAL`` in each transaction behind a pooler)."""

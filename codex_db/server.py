@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from codex_db._dsn import redact, with_dbname
+from codex_db._dsn import display, with_dbname
 from codex_db.errors import ServerError
 
 __all__ = ["EmbeddedServer", "default_data_dir", "start_embedded"]
@@ -48,7 +48,7 @@ class EmbeddedServer:
         self.url: str = handle.get_uri("postgres")
 
     def __repr__(self) -> str:
-        return f"<EmbeddedServer {redact(self.url)} data_dir={str(self.data_dir)!r}>"
+        return f"<EmbeddedServer {display(self.url)} data_dir={str(self.data_dir)!r}>"
 
     def database_url(self, dbname: str) -> str:
         """The URL of database *dbname* on this server."""

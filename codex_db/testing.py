@@ -1,9 +1,12 @@
 """pytest helpers for testing code against a real PostgreSQL.
 
 Load them in a ``conftest.py`` with ``pytest_plugins = ["codex_db.testing"]``.
-The server is the one in ``DATABASE_URL`` when it is set (the role needs
+The server is the one the environment names (``DATABASE_URL``, or the
+variable of ``DB_METHOD``: `codex_db._target.resolve`; the role needs
 CREATEDB), otherwise a throwaway embedded PostgreSQL 18 started for the test
-session. Every database a test creates is dropped after it.
+session. A production target (``NODE_ENV``/``APP_ENV=production`` or
+``DB_METHOD=PRODUCTION``) is refused: the suite creates and drops databases.
+Every database a test creates is dropped after it.
 
 Fixtures:
 
@@ -24,6 +27,11 @@ Fixtures:
 - ``dbtx``: parametrised over both client modes: the autocommit client of
   ``isolated_db`` (``[autocommit]``) and a ``tx`` of ``isolated_db.transaction()``
   (``[transaction]``); pass it as the first argument of generated query functions.
+- ``aisolated_db`` and ``adbtx``: the same for async code, as an `AsyncIsolation`
+  to enter with ``async with`` inside the test's own event loop (``asyncio.run``,
+  uvloop, pytest-asyncio or anyio alike): ``async with aisolated_db as db:`` gives
+  an `codex_db.AsyncDatabaseWs` (and routes ``adb_http``/``adb_ws``/``adb`` to it),
+  ``async with adbtx as db:`` the autocommit client or a transaction.
 """
 
 from __future__ import annotations
@@ -32,21 +40,30 @@ import itertools
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from codex_db import migrate
-from codex_db._dsn import redact, with_dbname
+from codex_db import _target, migrate
+from codex_db._dsn import display, with_dbname
 from codex_db._pool import PinnedEngine, configure_connection
+from codex_db._pool_async import AsyncPinnedEngine
+from codex_db._pool_async import configure_connection as configure_async_connection
 from codex_db.client import Database, DatabaseWs, _route_default_clients
-from codex_db.config import Settings
+from codex_db.client_async import AsyncDatabase, AsyncDatabaseWs
+from codex_db.client_async import _route_default_clients as _route_default_async_clients
 from codex_db.server import EmbeddedServer, start_embedded
 from codex_db.transaction import Rollback, Transaction
+from codex_db.transaction_async import AsyncTransaction
 
 __all__ = [
+    "AsyncIsolation",
     "TestServer",
+    "adbtx",
+    "aisolated_db",
     "conn",
     "dbtx",
     "fresh_database",
@@ -75,7 +92,7 @@ class TestServer:
 
     def __repr__(self) -> str:
         kind = "embedded" if self.embedded else "DATABASE_URL"
-        return f"<TestServer {kind} {redact(self.url)}>"
+        return f"<TestServer {kind} {display(self.url)}>"
 
     def database_url(self, name: str) -> str:
         """The URL of database *name* on this server."""
@@ -103,10 +120,15 @@ class TestServer:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[TestServer]:
-    """The server of the test session: ``DATABASE_URL``, or a throwaway embedded one."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        yield TestServer(url)
+    """The server of the test session: the configured one, or a throwaway embedded one."""
+    target = _target.resolve()
+    if target.production:
+        raise pytest.UsageError(
+            f"refusing to run tests against production ({target.display}): the suite creates"
+            " and drops databases; unset NODE_ENV/APP_ENV=production and DB_METHOD=PRODUCTION"
+        )
+    if not target.embedded:
+        yield TestServer(target.conninfo)
         return
     embedded = start_embedded(temporary=True)
     try:
@@ -177,7 +199,7 @@ def conn(migrated_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 @pytest.fixture
 def isolated_db(migrated_url: str) -> Iterator[DatabaseWs]:
     """A `DatabaseWs` in a transaction rolled back after the test; the default clients follow it."""
-    settings = Settings.from_url(migrated_url, pooler=os.environ.get("DATABASE_POOLER") or None)
+    settings = _target.resolve(migrated_url).settings  # DATABASE_POOLER applies
     with (
         psycopg.connect(
             migrated_url, autocommit=True, prepare_threshold=settings.prepare_threshold
@@ -201,6 +223,72 @@ def dbtx(
     with isolated_db.transaction() as tx:
         yield tx
         raise Rollback(tx)  # also when the test left the savepoint failed on purpose
+
+
+class AsyncIsolation:
+    """An async client on one connection in a transaction rolled back at exit.
+
+    Enter it with ``async with`` in the test's event loop; while it is entered the
+    module-level ``adb_http``/``adb_ws``/``adb`` use that connection too. *mode*
+    ``None`` yields the `AsyncDatabaseWs`; ``"autocommit"`` its autocommit client;
+    ``"transaction"`` a transaction (a savepoint), as the ``dbtx`` fixture does.
+    """
+
+    def __init__(self, url: str, mode: str | None = None) -> None:
+        self.url = url
+        self.mode = mode
+        self._stack: AsyncExitStack | None = None
+
+    def __repr__(self) -> str:
+        return f"<AsyncIsolation {self.mode or 'client'} {display(self.url)}>"
+
+    async def __aenter__(self) -> Any:
+        stack = self._stack = AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            return await self._enter(stack)
+        except BaseException:
+            await stack.aclose()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def _enter(self, stack: AsyncExitStack) -> AsyncDatabaseWs | AsyncDatabase | Any:
+        settings = _target.resolve(self.url).settings
+        connection = await stack.enter_async_context(
+            await psycopg.AsyncConnection.connect(
+                self.url, autocommit=True, prepare_threshold=settings.prepare_threshold
+            )
+        )
+        await stack.enter_async_context(connection.transaction(force_rollback=True))
+        await configure_async_connection(connection)
+        engine = AsyncPinnedEngine(connection)
+        stack.enter_context(_route_default_async_clients(engine))
+        client = AsyncDatabaseWs(engine=engine)
+        if self.mode == "autocommit":
+            return client.as_http()
+        if self.mode == "transaction":
+            block = client.transaction()
+            tx: AsyncTransaction = await block.__aenter__()
+            # Leave it as `raise Rollback(tx)` would, also when the test left it failed.
+            stack.push_async_callback(block.__aexit__, Rollback, Rollback(tx), None)
+            return tx
+        return client
+
+
+@pytest.fixture
+def aisolated_db(migrated_url: str) -> AsyncIsolation:
+    """`AsyncIsolation` on the shared migrated database: ``async with aisolated_db as db``."""
+    return AsyncIsolation(migrated_url)
+
+
+@pytest.fixture(params=["autocommit", "transaction"])
+def adbtx(request: pytest.FixtureRequest, migrated_url: str) -> AsyncIsolation:
+    """What async generated functions take, in each client mode: ``async with adbtx as db``."""
+    return AsyncIsolation(migrated_url, request.param)
 
 
 # --- Transaction poolers (PgBouncer) ------------------------------------------------------------

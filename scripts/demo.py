@@ -29,7 +29,6 @@ from codex_db import (
     paginate,
     test_db_connection,
 )
-from codex_db._dsn import redact
 from codex_db.auth import get_session, sign_session_token
 from codex_db.generated import content, media_items, models, organizations, sessions, users
 
@@ -60,8 +59,10 @@ def _connect() -> None:
     settings = Settings.from_env()
     _section("database")
     if settings.method is not DBMethod.EMBEDDED and settings.url:
-        print(f"using {redact(settings.url)} ({settings.method.value})")
-        applied = migrate.apply(settings.url, progress=lambda mid: print(f"  applied {mid}"))
+        print(f"using {settings.url} ({settings.method.value})")
+        applied = migrate.apply(
+            settings.url.reveal(), progress=lambda mid: print(f"  applied {mid}")
+        )
         print(f"  {len(applied)} migration(s) applied" if applied else "  migrations up to date")
     else:
         print(

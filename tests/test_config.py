@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from codex_db import ConfigError, DBMethod, Pooler, Settings
+from codex_db._dsn import Secret
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
 
 NEON = "postgresql://app:s3cret@ep-cool-darkness-123456.us-east-2.aws.neon.tech/codex"
@@ -19,13 +20,13 @@ class TestMethodSelection:
         """With neither DB_METHOD nor DATABASE_URL, the embedded server is the default."""
         settings = Settings.from_env({})
         assert settings.method is DBMethod.EMBEDDED
-        assert settings.url is None
+        assert settings.conninfo is None
 
     def test_no_method_with_url_uses_the_url_as_given(self) -> None:
         """DB_METHOD unset and DATABASE_URL set: that URL, without TLS rules."""
         settings = Settings.from_env({"DATABASE_URL": "postgresql://postgres@127.0.0.1/codex"})
         assert settings.method is DBMethod.URL
-        assert settings.url == "postgresql://postgres@127.0.0.1/codex"
+        assert settings.conninfo == "postgresql://postgres@127.0.0.1/codex"
 
     def test_embedded_explicitly_ignores_database_url(self) -> None:
         """DB_METHOD=EMBEDDED selects the embedded server even when DATABASE_URL is set."""
@@ -37,23 +38,23 @@ class TestMethodSelection:
         env = {"DB_METHOD": "LOCAL_PROXY", "DATABASE_URL_LOCAL_PROXY": LOCAL, "DATABASE_URL": NEON}
         settings = Settings.from_env(env)
         assert settings.method is DBMethod.LOCAL_PROXY
-        assert settings.url is not None
-        assert "db.localtest.me" in settings.url
-        assert "sslmode" not in settings.url
+        assert settings.conninfo is not None
+        assert "db.localtest.me" in settings.conninfo
+        assert "sslmode" not in settings.conninfo
 
     @pytest.mark.parametrize("method", ["NEON_BRANCH", "PRODUCTION"])
     def test_remote_methods_default_to_tls(self, method: str) -> None:
         """NEON_BRANCH and PRODUCTION add sslmode=require when the URL has no sslmode."""
         settings = Settings.from_env({"DB_METHOD": method, "DATABASE_URL": NEON})
         assert settings.method == method
-        assert settings.url is not None
-        assert settings.url.endswith("?sslmode=require")
+        assert settings.conninfo is not None
+        assert settings.conninfo.endswith("?sslmode=require")
 
     @pytest.mark.parametrize("sslmode", ["require", "verify-ca", "verify-full"])
     def test_remote_methods_keep_strong_sslmodes(self, sslmode: str) -> None:
         """An explicit strong sslmode is kept as it is."""
         env = {"DB_METHOD": "PRODUCTION", "DATABASE_URL": f"{NEON}?sslmode={sslmode}"}
-        assert f"sslmode={sslmode}" in (Settings.from_env(env).url or "")
+        assert f"sslmode={sslmode}" in (Settings.from_env(env).conninfo or "")
 
     def test_method_is_case_insensitive(self) -> None:
         """DB_METHOD=production works like PRODUCTION."""
@@ -149,7 +150,7 @@ class TestConfigErrors:
     def test_constructor_checks_tls_too(self) -> None:
         """Building Settings directly cannot skip the TLS rule."""
         with pytest.raises(ConfigError, match="requires TLS"):
-            Settings(method=DBMethod.PRODUCTION, url=f"{NEON}?sslmode=disable")
+            Settings(method=DBMethod.PRODUCTION, url=Secret.of(f"{NEON}?sslmode=disable"))
 
 
 class TestPooler:
@@ -188,7 +189,7 @@ class TestExplicitSettings:
     def test_from_url_with_a_method_applies_its_rules(self) -> None:
         """from_url(method=PRODUCTION) enforces TLS like the environment does."""
         settings = Settings.from_url(NEON, method="PRODUCTION")
-        assert (settings.url or "").endswith("sslmode=require")
+        assert (settings.conninfo or "").endswith("sslmode=require")
 
     def test_embedded_settings_take_a_data_dir(self, tmp_path: Path) -> None:
         """Settings.embedded() points the embedded server at a data directory."""
@@ -198,7 +199,7 @@ class TestExplicitSettings:
     def test_key_value_conninfo_becomes_a_url(self) -> None:
         """A libpq key/value string is accepted and normalised to a URL."""
         settings = Settings.from_url("host=127.0.0.1 port=5432 user=postgres dbname=codex")
-        assert settings.url == "postgresql://postgres@127.0.0.1:5432/codex"
+        assert settings.conninfo == "postgresql://postgres@127.0.0.1:5432/codex"
 
     def test_the_package_never_reads_dotenv_files(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -57,7 +57,7 @@ def test_settings_repr_and_str(secret_url: str) -> None:
     assert_clean(repr(settings), str(settings), settings.display_url)
     assert ":***@" in repr(settings)
     # The real value is still there to connect with.
-    assert conninfo_to_dict(settings.url or "")["password"] == PASSWORD
+    assert conninfo_to_dict(settings.conninfo or "")["password"] == PASSWORD
 
 
 @pytest.mark.parametrize("method", ["NEON_BRANCH", "PRODUCTION", "LOCAL_PROXY"])
