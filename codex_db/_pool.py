@@ -18,20 +18,18 @@ from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from codex_db import dbtx
-from codex_db._dsn import redact
+from codex_db._dsn import display, scrub
 from codex_db._pool_base import (
     RETURNED_AT,
-    PoolOptions,
     connect_kwargs,
     connection_hint,
     exhausted_message,
     local_timeouts,
     logger,
-    register_utc_timestamptz,
-    target_url,
 )
-from codex_db.config import Settings, scrub
-from codex_db.errors import DatabaseConnectionError, PoolExhaustedError
+from codex_db._timestamptz import register_utc_timestamptz
+from codex_db.config import PoolOptions, Settings
+from codex_db.errors import ConfigError, DatabaseConnectionError, PoolExhaustedError
 
 __all__ = [
     "PARK_SECONDS",
@@ -49,7 +47,10 @@ __all__ = [
 #: A connection as the pool hands it out (autocommit, tuple rows by default).
 Connection = psycopg.Connection[tuple[Any, ...]]
 
-CONNECTION_CLASS = psycopg.Connection
+
+def connection_class() -> type[Connection]:
+    """The class of the pool's connections: psycopg's `Connection`."""
+    return psycopg.Connection
 
 
 class Engine(Protocol):
@@ -79,12 +80,14 @@ class Engine(Protocol):
 def configure_connection(conn: psycopg.Connection[Any]) -> None:
     """Set up a new connection: msgspec for json/jsonb, the generated enum types, and
     timestamptz without `zoneinfo` when the server's time zone is UTC (`register_utc_timestamptz`).
-    """
-    from codex_db.generated import models  # generated code imports the runtime
 
+    The enums are those of the generated modules imported so far (`dbtx.register_enums`);
+    one the database does not have yet is skipped, so a client connects to a database
+    behind the code, and the query that needs the type gets the server's error.
+    """
     register_utc_timestamptz(conn)
     dbtx.configure(conn)
-    models.register_types(conn)
+    dbtx.load_enums(conn)
 
 
 #: Longest time a connection stays out of the pool between uses (see `PoolEngine`).
@@ -115,8 +118,16 @@ class PoolEngine:
         settings: Settings | Callable[[], Settings],
         configure: Callable[[Connection], None] | None = None,
         options: PoolOptions | None = None,
+        locate: Callable[[Settings], str] | None = None,
     ) -> None:
+        """A pool of *settings* (or of what the callable returns, on first use).
+
+        *locate* gives the URL for settings without one (the embedded server):
+        the clients pass `codex_db._target.connect_url`, which starts it; the
+        engine itself never starts servers or migrates.
+        """
         self._source = settings
+        self._locate = locate
         self._configure = configure
         self.options = options or PoolOptions()
         self._settings = settings if isinstance(settings, Settings) else None
@@ -141,11 +152,11 @@ class PoolEngine:
         return settings
 
     def url(self) -> str:
-        """The URL connections go to; starts the embedded server if that is the target."""
+        """The URL connections go to (for the embedded server: what *locate* says)."""
         settings = self.settings
         with self._lock:
             if self._url is None:
-                self._url = target_url(settings)
+                self._url = _url_of(settings, self._locate)
             return self._url
 
     @contextmanager
@@ -180,7 +191,7 @@ class PoolEngine:
         settings = self._settings
         if settings is None:
             return "from the environment (not resolved yet)"
-        return redact(self._url) if self._url else settings.display_url
+        return display(self._url) if self._url else settings.display_url
 
     def stats(self) -> dict[str, int]:
         """The pool's counters (`psycopg_pool` ``get_stats()``), empty before it opens."""
@@ -280,7 +291,7 @@ def probe(url: str, settings: Settings, timeout: int = 5) -> DatabaseConnectionE
     except psycopg.Error as exc:
         detail = scrub(str(exc).strip(), url).replace("\n", " ")
         return DatabaseConnectionError(
-            f"cannot connect to {redact(url)}: {detail}; {connection_hint(settings)}"
+            f"cannot connect to {display(url)}: {detail}; {connection_hint(settings)}"
         )
     return None
 
@@ -298,12 +309,16 @@ class PinnedEngine:
 
     @contextmanager
     def checkout(self) -> Iterator[Connection]:
-        with self.connection.transaction():
+        with self._taking_turns(), self.connection.transaction():
             yield self.connection
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         yield self.connection
+
+    @contextmanager
+    def _taking_turns(self) -> Iterator[None]:
+        yield
 
     def local_settings(self) -> Mapping[str, str]:
         return {}
@@ -314,6 +329,14 @@ class PinnedEngine:
     def describe(self) -> str:
         info = self.connection.info
         return f"pinned connection to {info.host}:{info.port}/{info.dbname}"
+
+
+def _url_of(settings: Settings, locate: Callable[[Settings], str] | None) -> str:
+    if settings.url is not None:
+        return settings.url.reveal()
+    if locate is None:
+        raise ConfigError(f"{settings.display_url} has no URL and the engine no locate callable")
+    return locate(settings)
 
 
 def _take_all(parked: deque[_Parked]) -> list[_Parked]:
@@ -359,10 +382,10 @@ def _new_pool(
             extra(conn)
             dbtx.reset(conn)
 
-    logger.debug("opening connection pool on %s", redact(url))
+    logger.debug("opening connection pool on %s", display(url))
     return ConnectionPool(
         url,
-        connection_class=CONNECTION_CLASS,
+        connection_class=connection_class(),
         min_size=settings.min_size,
         max_size=settings.max_size,
         timeout=settings.pool_timeout,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from time import monotonic
 from typing import Any, Protocol
 
@@ -15,20 +15,18 @@ from psycopg import pq
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from codex_db import dbtx
-from codex_db._dsn import redact
+from codex_db._dsn import display, scrub
 from codex_db._pool_base import (
     RETURNED_AT,
-    PoolOptions,
     connect_kwargs,
     connection_hint,
     exhausted_message,
     local_timeouts,
     logger,
-    register_utc_timestamptz,
-    target_url,
 )
-from codex_db.config import Settings, scrub
-from codex_db.errors import DatabaseConnectionError, PoolExhaustedError
+from codex_db._timestamptz import register_utc_timestamptz
+from codex_db.config import PoolOptions, Settings
+from codex_db.errors import ConfigError, DatabaseConnectionError, PoolExhaustedError
 
 __all__ = [
     "PARK_SECONDS",
@@ -49,13 +47,20 @@ AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
 if True:  # ASYNC
     from codex_db._wait_async import async_connection_class
 
-    #: The class of the pool's connections, decided on import: `KeepReaderConnection`
-    #: (psycopg's, waiting with the loop's reader kept registered between round trips)
-    #: on the psycopg versions it was verified on, unless ``CODEX_DB_ASYNC_WAIT=psycopg``;
-    #: else psycopg's own (see `codex_db._wait_async`).
-    CONNECTION_CLASS: type[AsyncConnection] = async_connection_class()
+    def connection_class() -> type[AsyncConnection]:
+        """The class of the pool's connections, decided when a pool opens: `KeepReaderConnection`
+        (psycopg's, waiting with the loop's reader kept registered between round trips)
+        on the psycopg versions it was verified on, unless ``CODEX_DB_ASYNC_WAIT=psycopg``;
+        else psycopg's own (see `codex_db._wait_async`). The variable is read then, not on
+        import: a bad value fails the first async call with one line naming it.
+        """
+        return async_connection_class()
+
 else:
-    CONNECTION_CLASS = psycopg.Connection
+
+    def connection_class() -> type[AsyncConnection]:
+        """The class of the pool's connections: psycopg's `Connection`."""
+        return psycopg.Connection
 
 
 class AsyncEngine(Protocol):
@@ -85,12 +90,14 @@ class AsyncEngine(Protocol):
 async def configure_connection(conn: psycopg.AsyncConnection[Any]) -> None:
     """Set up a new connection: msgspec for json/jsonb, the generated enum types, and
     timestamptz without `zoneinfo` when the server's time zone is UTC (`register_utc_timestamptz`).
-    """
-    from codex_db.generated import models  # generated code imports the runtime
 
+    The enums are those of the generated modules imported so far (`dbtx.register_enums`);
+    one the database does not have yet is skipped, so a client connects to a database
+    behind the code, and the query that needs the type gets the server's error.
+    """
     register_utc_timestamptz(conn)
     dbtx.configure(conn)
-    await models.register_types_async(conn)
+    await dbtx.load_enums_async(conn)
 
 
 #: Longest time a connection stays out of the pool between uses (see `AsyncPoolEngine`).
@@ -121,8 +128,16 @@ class AsyncPoolEngine:
         settings: Settings | Callable[[], Settings],
         configure: Callable[[AsyncConnection], Awaitable[None]] | None = None,
         options: PoolOptions | None = None,
+        locate: Callable[[Settings], str] | None = None,
     ) -> None:
+        """A pool of *settings* (or of what the callable returns, on first use).
+
+        *locate* gives the URL for settings without one (the embedded server):
+        the clients pass `codex_db._target.connect_url`, which starts it; the
+        engine itself never starts servers or migrates.
+        """
         self._source = settings
+        self._locate = locate
         self._configure = configure
         self.options = options or PoolOptions()
         self._settings = settings if isinstance(settings, Settings) else None
@@ -149,11 +164,11 @@ class AsyncPoolEngine:
         return settings
 
     def url(self) -> str:
-        """The URL connections go to; starts the embedded server if that is the target."""
+        """The URL connections go to (for the embedded server: what *locate* says)."""
         settings = self.settings
         with self._lock:
             if self._url is None:
-                self._url = target_url(settings)
+                self._url = _url_of(settings, self._locate)
             return self._url
 
     @asynccontextmanager
@@ -194,7 +209,7 @@ class AsyncPoolEngine:
         settings = self._settings
         if settings is None:
             return "from the environment (not resolved yet)"
-        return redact(self._url) if self._url else settings.display_url
+        return display(self._url) if self._url else settings.display_url
 
     def stats(self) -> dict[str, int]:
         """The pool's counters (`psycopg_pool` ``get_stats()``), empty before it opens."""
@@ -319,7 +334,7 @@ async def probe(url: str, settings: Settings, timeout: int = 5) -> DatabaseConne
     except psycopg.Error as exc:
         detail = scrub(str(exc).strip(), url).replace("\n", " ")
         return DatabaseConnectionError(
-            f"cannot connect to {redact(url)}: {detail}; {connection_hint(settings)}"
+            f"cannot connect to {display(url)}: {detail}; {connection_hint(settings)}"
         )
     return None
 
@@ -334,15 +349,41 @@ class AsyncPinnedEngine:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.connection = conn
+        if True:  # ASYNC
+            # Tasks take turns for each statement's savepoint on the one connection
+            # (``asyncio.gather`` in code under test, e.g. `apaginate`).
+            self._turn = asyncio.Lock()
+            self._holder: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
     async def checkout(self) -> AsyncIterator[AsyncConnection]:
-        async with self.connection.transaction():
+        async with self._taking_turns(), self.connection.transaction():
             yield self.connection
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         yield self.connection
+
+    if True:  # ASYNC
+
+        @asynccontextmanager
+        async def _taking_turns(self) -> AsyncIterator[None]:
+            task = asyncio.current_task()
+            if task is not None and task is self._holder:
+                yield
+                return
+            async with self._turn:
+                self._holder = task
+                try:
+                    yield
+                finally:
+                    self._holder = None
+
+    else:
+
+        @contextmanager
+        def _taking_turns(self) -> Iterator[None]:
+            yield
 
     def local_settings(self) -> Mapping[str, str]:
         return {}
@@ -353,6 +394,14 @@ class AsyncPinnedEngine:
     def describe(self) -> str:
         info = self.connection.info
         return f"pinned connection to {info.host}:{info.port}/{info.dbname}"
+
+
+def _url_of(settings: Settings, locate: Callable[[Settings], str] | None) -> str:
+    if settings.url is not None:
+        return settings.url.reveal()
+    if locate is None:
+        raise ConfigError(f"{settings.display_url} has no URL and the engine no locate callable")
+    return locate(settings)
 
 
 def _take_all(parked: deque[_Parked]) -> list[_Parked]:
@@ -398,10 +447,10 @@ def _new_pool(
             await extra(conn)
             dbtx.reset(conn)
 
-    logger.debug("opening connection pool on %s", redact(url))
+    logger.debug("opening connection pool on %s", display(url))
     return AsyncConnectionPool(
         url,
-        connection_class=CONNECTION_CLASS,
+        connection_class=connection_class(),
         min_size=settings.min_size,
         max_size=settings.max_size,
         timeout=settings.pool_timeout,

@@ -40,6 +40,8 @@ class TransactionOptions(msgspec.Struct, frozen=True):
     behind a transaction pooler.
     """
 
+    __module__ = "codex_db.transaction"
+
     isolation_level: IsolationLevel | None = None
     read_only: bool | None = None
     deferrable: bool | None = None

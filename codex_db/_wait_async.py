@@ -7,7 +7,7 @@ that is most of the gap to asyncpg: two ``epoll_ctl`` per query on asyncio (six,
 plus an ``ioctl`` and an ``io_uring_enter``, on uvloop) and 10-16 µs of client CPU
 out of ~45. Upstream work on the same cost: psycopg pull requests #1331 and #1332
 ("Improve Performance of wait_async"). When a psycopg release ships an equivalent,
-drop this module and `CONNECTION_CLASS` in ``_pool_async.py`` (the version gate
+drop this module and `connection_class()` in ``_pool_async.py`` (the version gate
 below already falls back to psycopg's class outside the versions it was verified on).
 
 This subclass keeps the reader registered from one round trip to the next, on the

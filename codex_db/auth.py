@@ -34,6 +34,9 @@ __all__ = [
     "verify_password",
 ]
 
+for _public in (hash_password, verify_password, sign_session_token, unsign_session_token):
+    _public.__module__ = __name__  # implemented in codex_db._authcrypto
+
 #: A live session with its user: ``.session`` (`models.Session`) and ``.user`` (`models.User`).
 AuthSession: TypeAlias = sessions.GetSessionWithUserRow
 

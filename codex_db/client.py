@@ -28,7 +28,7 @@ from typing import Any, LiteralString, Self, TypeAlias, TypedDict, TypeVar, Unpa
 import msgspec
 import psycopg
 
-from codex_db import _pool
+from codex_db import _pool, _target
 from codex_db._conn import Conn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pool import (
@@ -36,11 +36,10 @@ from codex_db._pool import (
     Engine,
     PinnedEngine,
     PoolEngine,
-    PoolOptions,
 )
 from codex_db._pool_base import logger
 from codex_db._statements import Statements
-from codex_db.config import Settings
+from codex_db.config import PoolOptions, Settings
 from codex_db.errors import TransactionNotSupportedError
 from codex_db.retry import RetryPolicy, is_retryable_read
 from codex_db.transaction import (
@@ -120,7 +119,9 @@ class Database(Statements):
             options = pool_options or PoolOptions()
             if statement_timeout is not None:
                 options = msgspec.structs.replace(options, statement_timeout=statement_timeout)
-            engine = PoolEngine(settings or Settings.from_env, configure, options)
+            engine = PoolEngine(
+                settings or Settings.from_env, configure, options, locate=_target.connect_url
+            )
         self._engine = engine
 
     @classmethod
@@ -425,7 +426,7 @@ class _DefaultEngine:
     """The engine of the module-level clients; tests can point it elsewhere for a while."""
 
     def __init__(self) -> None:
-        self.pool = PoolEngine(Settings.from_env)
+        self.pool = PoolEngine(Settings.from_env, locate=_target.connect_url)
         self.override: Engine | None = None
 
     @property

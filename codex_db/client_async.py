@@ -27,7 +27,7 @@ from typing import Any, LiteralString, Self, TypeAlias, TypedDict, TypeVar, Unpa
 import msgspec
 import psycopg
 
-from codex_db import _pool_async
+from codex_db import _pool_async, _target
 from codex_db._conn_async import AsyncConn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pool_async import (
@@ -35,11 +35,10 @@ from codex_db._pool_async import (
     AsyncEngine,
     AsyncPinnedEngine,
     AsyncPoolEngine,
-    PoolOptions,
 )
 from codex_db._pool_base import logger
 from codex_db._statements_async import AsyncStatements
-from codex_db.config import Settings
+from codex_db.config import PoolOptions, Settings
 from codex_db.errors import TransactionNotSupportedError
 from codex_db.retry import RetryPolicy, is_retryable_read
 from codex_db.transaction_async import (
@@ -119,7 +118,9 @@ class AsyncDatabase(AsyncStatements):
             options = pool_options or PoolOptions()
             if statement_timeout is not None:
                 options = msgspec.structs.replace(options, statement_timeout=statement_timeout)
-            engine = AsyncPoolEngine(settings or Settings.from_env, configure, options)
+            engine = AsyncPoolEngine(
+                settings or Settings.from_env, configure, options, locate=_target.connect_url
+            )
         self._engine = engine
 
     @classmethod
@@ -435,7 +436,7 @@ class _AsyncDefaultEngine:
     """The engine of the module-level clients; tests can point it elsewhere for a while."""
 
     def __init__(self) -> None:
-        self.pool = AsyncPoolEngine(Settings.from_env)
+        self.pool = AsyncPoolEngine(Settings.from_env, locate=_target.connect_url)
         self.override: AsyncEngine | None = None
 
     @property

@@ -16,6 +16,8 @@ in transaction mode). psycopg errors propagate unchanged.
 
 from __future__ import annotations
 
+import enum
+import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
 from ipaddress import (
     IPv4Address,
@@ -29,6 +31,7 @@ from typing import Any, LiteralString, Protocol, TypeAlias, TypeVar
 
 import msgspec
 import psycopg
+from psycopg.types.enum import EnumInfo, register_enum
 from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
 
 from codex_db._conn import Conn
@@ -47,11 +50,18 @@ __all__ = [
     "Params",
     "configure",
     "embed",
+    "load_enums",
+    "load_enums_async",
     "maybe_json",
     "maybe_jsonb",
+    "register_enums",
     "reset",
     "scalar",
 ]
+
+# Implemented in private modules, documented here: show and pickle them as ours.
+for _public in (Conn, AsyncConn, ExecResult):
+    _public.__module__ = __name__
 
 T = TypeVar("T")
 
@@ -193,3 +203,68 @@ def maybe_jsonb(value: Any) -> Jsonb | None:
 def maybe_json(value: Any) -> Json | None:
     """Wrap a value for a nullable json parameter: None stays SQL NULL."""
     return None if value is None else Json(value)
+
+
+# -- enum types ------------------------------------------------------------------------------
+
+#: An enum class generated for a PostgreSQL enum type, and that type's name.
+EnumType: TypeAlias = tuple[type[enum.StrEnum], str]
+
+_ENUMS: dict[str, type[enum.StrEnum]] = {}
+_logger = logging.getLogger("codex_db")
+
+
+def register_enums(enums: Iterable[EnumType]) -> None:
+    """Make the pools' connections load *enums* as their `enum.StrEnum` classes.
+
+    The generated ``models`` module calls it when it is imported, so the runtime
+    never imports generated code; each new pooled connection then loads every enum
+    registered so far (`load_enums`).
+    """
+    for enum_class, type_name in enums:
+        _ENUMS[type_name] = enum_class
+
+
+def load_enums(connection: psycopg.Connection[Any]) -> list[str]:
+    """Register the known enums (and their arrays) on *connection*; return the ones missing.
+
+    A type the database does not have (yet) is skipped with a debug log line:
+    a client connects to a database behind the code, and the query that needs the
+    type fails with the server's own error.
+    """
+    missing = [
+        name
+        for name, cls in list(_ENUMS.items())
+        if not _load(EnumInfo.fetch(connection, name), cls, connection)
+    ]
+    return _loaded(connection, missing)
+
+
+async def load_enums_async(connection: psycopg.AsyncConnection[Any]) -> list[str]:
+    """`load_enums` on an async connection."""
+    missing = [
+        name
+        for name, cls in list(_ENUMS.items())
+        if not _load(await EnumInfo.fetch(connection, name), cls, connection)
+    ]
+    return _loaded(connection, missing)
+
+
+def _load(
+    info: EnumInfo | None,
+    enum_class: type[enum.StrEnum],
+    connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
+) -> bool:
+    if info is None:
+        return False
+    register_enum(info, connection, enum_class, mapping={m: m.value for m in enum_class})
+    return True
+
+
+def _loaded(
+    connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], missing: list[str]
+) -> list[str]:
+    if missing:
+        _logger.debug("enum types not in the database (yet), not loaded: %s", ", ".join(missing))
+    reset(connection)
+    return missing

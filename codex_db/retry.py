@@ -31,6 +31,8 @@ __all__ = [
     "is_transient_conflict",
 ]
 
+is_connection_lost.__module__ = __name__  # decided in codex_db._pool_base
+
 #: 40001 serialization_failure, 40P01 deadlock_detected: re-running the transaction fixes them.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -28,7 +28,7 @@ from codex_db import (
     TransactionNotSupportedError,
     sql,
 )
-from codex_db.dbtx import DBTX, scalar
+from codex_db.dbtx import DBTX, Conn, scalar
 from codex_db.server import start_embedded
 
 # A stand-in for a generated query function: the connection-like object comes first.
@@ -59,9 +59,9 @@ def _tx_is_dbtx(tx: Transaction) -> DBTX:
 
 
 @pytest.fixture
-def database_url(migrated_database: Callable[[], str]) -> str:
-    """A migrated database of its own: these tests commit."""
-    return migrated_database()
+def database_url(url: str) -> str:
+    """A migrated database of its own (conftest's ``url``): these tests commit."""
+    return url
 
 
 @pytest.fixture
@@ -198,10 +198,9 @@ class TestAutocommit:
                 assert conn.prepare_threshold is None
             with eager.connection() as conn:
                 assert conn.prepare_threshold == 0
-                add_one(eager, n=1)
-                assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (
-                    1,
-                )
+                add_one(Conn.of(conn), n=1)
+                prepared = "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s"
+                assert conn.execute(prepared, (ADD_ONE,)).fetchone() == (1,)
 
 
 class TestTransactions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from codex_db import CopyDataError, dbtx
+from codex_db import CopyDataError, Database, dbtx
 
 SCHEMA = """
 CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, doc jsonb);
@@ -226,3 +227,38 @@ async def _async_flow(url: str) -> None:
 def test_async_adapter(url: str) -> None:
     """AsyncConn implements the same protocol on an AsyncConnection."""
     asyncio.run(_async_flow(url))
+
+
+class Mood(enum.StrEnum):
+    HAPPY = "happy"
+    SAD = "sad"
+
+
+@pytest.fixture
+def mood_registered() -> Iterator[None]:
+    """A generated-style enum registered with the runtime, forgotten after the test."""
+    dbtx.register_enums([(Mood, "codex_test_mood")])
+    yield
+    dbtx._ENUMS.pop("codex_test_mood")  # the registry has no public "forget": models never do
+
+
+@pytest.mark.usefixtures("mood_registered")
+def test_a_client_connects_to_a_database_without_a_registered_enum(url: str) -> None:
+    """An enum the database lacks (code ahead of the schema) does not fail the connect;
+    once the type exists, new connections load it as the StrEnum class."""
+    with Database.from_url(url) as client:
+        assert client.fetch_one("SELECT 1", (), dbtx.scalar) == 1
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("CREATE TYPE codex_test_mood AS ENUM ('happy', 'sad')")
+    with Database.from_url(url) as client:
+        value = client.fetch_one("SELECT 'sad'::codex_test_mood", (), dbtx.scalar)
+        assert value is Mood.SAD
+        many = client.fetch_one("SELECT ARRAY['happy', 'sad']::codex_test_mood[]", (), dbtx.scalar)
+        assert many == [Mood.HAPPY, Mood.SAD]
+
+
+@pytest.mark.usefixtures("mood_registered")
+def test_load_enums_reports_the_missing_ones(url: str) -> None:
+    """load_enums() returns the registered types the database does not have."""
+    with psycopg.connect(url) as connection:
+        assert "codex_test_mood" in dbtx.load_enums(connection)

@@ -15,7 +15,7 @@ from psycopg import pq, sql
 from codex_db import AsyncDatabaseWs, Database, DatabaseWs, IsolationLevel
 from codex_db import transaction as transaction_module
 from codex_db._pool import configure_connection
-from codex_db._pool_base import UTC_ZONES, is_utc_zone, register_utc_timestamptz
+from codex_db._timestamptz import UTC_ZONES, is_utc_zone, register_utc_timestamptz
 from codex_db.dbtx import Conn, scalar
 from codex_db.testing import TestServer
 

@@ -181,13 +181,13 @@ class TestChoice:
     def test_pool_uses_the_module_choice(
         self, migrated_url: str, monkeypatch: pytest.MonkeyPatch, loop_kind: str
     ) -> None:
-        """`AsyncDatabase` pools hand out ``CONNECTION_CLASS``: the choice made on import."""
-        assert pool_async.CONNECTION_CLASS is async_connection_class()
+        """`AsyncDatabase` pools hand out ``connection_class()``: the choice made on opening."""
+        assert pool_async.connection_class() is async_connection_class()
 
         async def main() -> list[type[Any]]:
             classes = []
             for cls in (KeepReaderConnection, psycopg.AsyncConnection):
-                monkeypatch.setattr(pool_async, "CONNECTION_CLASS", cls)
+                monkeypatch.setattr(pool_async, "connection_class", lambda cls=cls: cls)
                 async with (
                     AsyncDatabase.from_url(migrated_url, min_size=1, max_size=1) as client,
                     client.connection() as conn,

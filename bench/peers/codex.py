@@ -15,8 +15,8 @@ import psycopg
 
 from bench.core import AsyncRunner, Context, Runner, SyncRunner, TasksRunner, ThreadsRunner
 from codex_db._pool import configure_connection
-from codex_db._pool_async import CONNECTION_CLASS
 from codex_db._pool_async import configure_connection as configure_connection_async
+from codex_db._pool_async import connection_class
 from codex_db.client import Database, DatabaseWs
 from codex_db.client_async import AsyncDatabase
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
@@ -121,7 +121,7 @@ def async_get(ctx: Context, loop_kind: str) -> Runner:
     box: list[psycopg.AsyncConnection[Any]] = []
 
     async def setup() -> Callable[[Any], Awaitable[object]]:
-        conn = await CONNECTION_CLASS.connect(
+        conn = await connection_class().connect(
             ctx.url, autocommit=True, prepare_threshold=DIRECT_PREPARE_THRESHOLD
         )
         await _async_configure(conn)

@@ -145,6 +145,11 @@ def _register_types(module: Module, enums: list[EnumDef]) -> None:
     )
     module.add(_register_function(is_async=False))
     module.add(_register_function(is_async=True))
+    if pairs:
+        # The pools load these on every new connection (`codex_db.dbtx.load_enums`),
+        # without the runtime importing generated code.
+        module.imports.add("codex_db.dbtx", "register_enums")
+        module.add(["register_enums(ENUMS)"])
 
 
 def _register_function(*, is_async: bool) -> list[str]:

@@ -13,7 +13,7 @@ import msgspec
 import psycopg
 from psycopg.types.enum import EnumInfo, register_enum
 
-from codex_db.dbtx import reset
+from codex_db.dbtx import register_enums, reset
 
 
 class BillingInvoiceStatus(enum.StrEnum):
@@ -82,3 +82,6 @@ async def register_types_async(conn: psycopg.AsyncConnection[Any]) -> None:
         mapping = {member: member.value for member in enum_class}
         register_enum(info, conn, enum_class, mapping=mapping)
     reset(conn)
+
+
+register_enums(ENUMS)

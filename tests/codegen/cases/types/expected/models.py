@@ -14,7 +14,7 @@ import psycopg
 from psycopg.types.enum import EnumInfo, register_enum
 from psycopg.types.range import Range
 
-from codex_db.dbtx import Cidr, Inet, reset
+from codex_db.dbtx import Cidr, Inet, register_enums, reset
 
 
 class ExtraLevel(enum.StrEnum):
@@ -101,3 +101,6 @@ async def register_types_async(conn: psycopg.AsyncConnection[Any]) -> None:
         mapping = {member: member.value for member in enum_class}
         register_enum(info, conn, enum_class, mapping=mapping)
     reset(conn)
+
+
+register_enums(ENUMS)
