@@ -60,11 +60,6 @@ def committed(url: str) -> list[str]:
         return [row[0] for row in conn.execute("SELECT id FROM users ORDER BY id")]
 
 
-@pytest.fixture
-def url(migrated_database: Callable[[], str]) -> str:
-    return migrated_database()
-
-
 class TestAutocommit:
     def test_calls_commit_and_read(self, url: str) -> None:
         """Generated async functions run on the autocommit client and commit."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 
 import psycopg
@@ -17,11 +17,6 @@ from codex_db.generated import models, users, users_async
 
 def params(uid: str, email: str | None = None) -> users.CreateUserParams:
     return users.CreateUserParams(id=uid, name="Kim", email=email or f"{uid}@x.test")
-
-
-@pytest.fixture
-def url(migrated_database: Callable[[], str]) -> str:
-    return migrated_database()
 
 
 @pytest.fixture

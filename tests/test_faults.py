@@ -8,7 +8,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -43,11 +43,6 @@ def kill_backend(url: str, pid: int) -> None:
 
 def token(db: Database | Transaction, identifier: str) -> None:
     db.execute(INSERT, (uuid.uuid4().hex, identifier))
-
-
-@pytest.fixture
-def url(migrated_database: Callable[[], str]) -> str:
-    return migrated_database()
 
 
 class TestKilledBackend:
