@@ -9,6 +9,12 @@ URL: Neon's ``-pooler`` host suffix is stripped (`direct_url()`).
 yoyo identifies a migration by its file name only, so `apply()` also records
 a checksum of each file it applies; `status()` reports a migration whose file
 was edited after it was applied.
+
+A transactional migration is applied and recorded in one transaction, so a
+process killed at any moment leaves it either applied and recorded or not
+applied at all (`codex_db.migrate._runner`). A ``-- transactional: false``
+one leaves a marker while it runs: `status()` reports it as interrupted, and
+`apply()` runs it again when all its statements are safe to repeat.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from yoyo.migrations import read_sql_migration
 
 from codex_db._dsn import direct_url, display, redact, scrub, yoyo_url
 from codex_db.errors import MigrationError
-from codex_db.migrate import _checksums
+from codex_db.migrate import _checksums, _runner
 from codex_db.migrate.lock import (
     LockError,
     LockHolder,
@@ -41,6 +47,9 @@ from codex_db.project import Project
 
 __all__ = [
     "DryRun",
+    "Interrupted",
+    "InterruptedMigrationError",
+    "InvalidIndex",
     "LockError",
     "LockHolder",
     "MigrationStatus",
@@ -48,6 +57,9 @@ __all__ = [
     "apply",
     "break_lock",
     "dry_run",
+    "interrupted",
+    "interrupted_indexes",
+    "invalid_indexes",
     "lock_status",
     "mark",
     "pending",
@@ -58,6 +70,15 @@ __all__ = [
 ]
 
 
+Interrupted = _runner.Interrupted
+InvalidIndex = _runner.InvalidIndex
+Interrupted.__module__ = InvalidIndex.__module__ = __name__
+
+
+class InterruptedMigrationError(MigrationError):
+    """A non-transactional migration was interrupted and is not safe to run again as is."""
+
+
 class MigrationStatus(msgspec.Struct, frozen=True):
     """One migration and when it was applied (``None``: pending)."""
 
@@ -65,6 +86,8 @@ class MigrationStatus(msgspec.Struct, frozen=True):
     applied_at: datetime | None
     edited: bool = False
     """Applied, but the file changed since (its checksum differs from the recorded one)."""
+    interrupted: bool = False
+    """Started (non-transactional) and never finished: see `interrupted()`."""
 
 
 class DryRun(msgspec.Struct, frozen=True):
@@ -82,6 +105,9 @@ def apply(
     lock_timeout: float = 0,
     progress: Callable[[str], object] | None = None,
     on_wait: Callable[[LockHolder], object] | None = None,
+    rerun_interrupted: bool = False,
+    on_repair: Callable[[str, list[str]], object] | None = None,
+    only: set[str] | None = None,
 ) -> list[str]:
     """Apply every pending migration, in dependency order; return their ids.
 
@@ -91,20 +117,49 @@ def apply(
     the lock is busy. A failing migration raises `MigrationError` naming it;
     the ones before it stay applied. Applied migrations without a recorded
     checksum (applied before codex-db recorded them) get one.
+
+    An interrupted non-transactional migration (`interrupted()`) is run again
+    when its statements are safe to repeat, after dropping the INVALID indexes
+    it left (*on_repair* is called with its id and those indexes); otherwise
+    `InterruptedMigrationError` names it, unless *rerun_interrupted* says to run it anyway.
+    With *only*, just those ids are applied (to rebuild a database's history).
     """
     with (
         _backend(url) as backend,
         locked(backend, direct_url(url), timeout=lock_timeout, on_wait=on_wait),
     ):
         migrations = _read(source)
+        _repair_interrupted(backend, migrations, rerun_interrupted, on_repair)
         todo = backend.to_apply(migrations)
+        if only is not None:
+            todo = todo.__class__([m for m in todo if m.id in only], todo.post_apply)
         _backfill_checksums(backend, migrations, todo)
         for migration in todo:
-            _apply_one(backend, todo, migration)
-            _checksums.record(backend, [migration], replace=True)
+            _apply_one(backend, migration)
             if progress:
                 progress(migration.id)
         return [m.id for m in todo]
+
+
+def interrupted(url: str, *, source: Path | None = None) -> list[Interrupted]:
+    """The non-transactional migrations that started on *url* and never finished."""
+    with _backend(url) as backend:
+        backend.ensure_internal_schema_updated()
+        return _runner.interrupted(backend, _read(source))
+
+
+def interrupted_indexes(url: str, *, source: Path | None = None) -> set[str]:
+    """The indexes interrupted migrations build (present, missing or INVALID: it depends)."""
+    paths = {m.id: m.path for m in _read(source)}
+    return {
+        name for i in interrupted(url, source=source) for name in _runner.built_indexes(paths[i.id])
+    }
+
+
+def invalid_indexes(url: str) -> list[InvalidIndex]:
+    """The INVALID indexes on *url* (left by a ``CREATE INDEX CONCURRENTLY`` that failed)."""
+    with _backend(url) as backend:
+        return _runner.invalid_indexes(backend)
 
 
 def dry_run(url: str, *, source: Path | None = None) -> DryRun:
@@ -147,11 +202,9 @@ def rollback(
     with _backend(url) as backend, locked(backend, direct_url(url), timeout=lock_timeout):
         applied = list(backend.to_rollback(_read(source)))
         chosen = _rollback_targets(applied, count, to)
-        migrations = _read(source)
-        backend.rollback_migrations(migrations.__class__(chosen, migrations.post_apply))
-        ids = [m.id for m in chosen]
-        _checksums.forget(backend, ids)
-        return ids
+        for migration in chosen:
+            _rollback_one(backend, migration)
+        return [m.id for m in chosen]
 
 
 def rollback_plan(
@@ -199,9 +252,11 @@ def status(url: str, *, source: Path | None = None) -> list[MigrationStatus]:
         rows = backend.execute("SELECT migration_id, applied_at_utc FROM _yoyo_migration")
         applied: dict[str, datetime] = dict(rows.fetchall())
         sums = _checksums.recorded(backend)
+        migrations = _read(source)
+        stopped = {i.id for i in _runner.interrupted(backend, migrations)}
         return [
-            MigrationStatus(m.id, applied.get(m.id), _edited(m, applied, sums))
-            for m in _read(source)
+            MigrationStatus(m.id, applied.get(m.id), _edited(m, applied, sums), m.id in stopped)
+            for m in migrations
         ]
 
 
@@ -264,14 +319,52 @@ def _dry_run_one(conn: psycopg.Connection[Any], migration_id: str, statements: l
             ) from exc
 
 
-def _apply_one(backend: Any, todo: Any, migration: Any) -> None:
+def _apply_one(backend: Any, migration: Any) -> None:
     try:
-        backend.apply_migrations(todo.__class__([migration], todo.post_apply))
+        _runner.apply_one(backend, migration)
     except psycopg.Error as exc:
+        undone = (
+            "was rolled back"
+            if migration.use_transactions
+            else "stopped (non-transactional: the statements before the failing one were"
+            " undone by its rollback file where it pairs them; `codex-db status` shows it)"
+        )
         raise MigrationError(
-            f"migration {migration.id} failed and was rolled back: {redact(str(exc))}"
+            f"migration {migration.id} failed and {undone}: {redact(str(exc))}"
             f" (file: {migration.path})"
         ) from exc
+
+
+def _rollback_one(backend: Any, migration: Any) -> None:
+    try:
+        _runner.rollback_one(backend, migration)
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"rolling back {migration.id} failed: {redact(str(exc))}"
+            f" (file: {migration.path[: -len('.sql')]}.rollback.sql)"
+        ) from exc
+
+
+def _repair_interrupted(
+    backend: Any,
+    migrations: Any,
+    rerun: bool,
+    on_repair: Callable[[str, list[str]], object] | None,
+) -> None:
+    backend.ensure_internal_schema_updated()
+    for stopped in _runner.interrupted(backend, migrations):
+        if not (stopped.rerunnable or rerun):
+            raise InterruptedMigrationError(
+                f"migration {stopped.id} (non-transactional) started at {stopped.started_at}"
+                f" on {stopped.hostname} (pid {stopped.pid}) and did not finish: some of its"
+                " statements may be applied. Check the objects it creates, then run"
+                " `codex-db migrate --rerun-interrupted` to run it again from the start"
+            )
+        migration = next(m for m in migrations if m.id == stopped.id)
+        dropped = _runner.repair(backend, migration)
+        _runner.clear_marker(backend, stopped.id)
+        if on_repair:
+            on_repair(stopped.id, dropped)
 
 
 def _read(source: Path | None) -> Any:
