@@ -20,6 +20,7 @@ from codex_db import _target, migrate, workflow
 from codex_db._dsn import display, scrub
 from codex_db.cli import _args as args_
 from codex_db.cli import _context as ctx
+from codex_db.cli import _gen
 from codex_db.errors import CodexDBError
 from codex_db.project import Project
 from codex_db.workflow import authschema, checks, hazards, lint
@@ -57,22 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_gen(args: argparse.Namespace) -> int:
-    """Regenerate code; write the next migration when sql/ differs from migrations/."""
+    """Write the next migrations when sql/ differs from migrations/, verified; regenerate code."""
     project = ctx.project(args, required=True)
     if args.check:
         return _gen_check(args, project)
-    _regenerate_code(project)
-    result = workflow.generate(ctx.scratch(args), project, name=args.name)
-    if result is None:
-        print("sql/ and migrations/ agree: no migration needed")
-        return 0
-    print(f"wrote {ctx.rel(result.path, project)} and {ctx.rel(result.rollback_path, project)}\n")
-    print(result.path.read_text())
-    _print_hazards(result.plan.hazards)
-    print("verified on a scratch database: the migrations now build sql/ exactly,")
-    print(f"and rolling {result.id} back restores the previous schema.")
-    print("review the SQL, then run: codex-db migrate")
-    return 0
+    return _gen.run(args, project)
 
 
 def cmd_gen_auth(args: argparse.Namespace) -> int:
@@ -103,6 +93,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         _break_lock(args, target)
     if args.dry_run:
         return _dry_run(target, project)
+    if args.skip_drift_check:
+        print("  drift check skipped (--skip-drift-check)")
+    else:
+        _guard(args, target, project)
     clock = ctx.Clock()
     applied = migrate.apply(
         target.conninfo,
@@ -110,6 +104,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         lock_timeout=args.lock_timeout,
         progress=lambda mid: print(f"  applied {mid} ({clock.lap():.2f} s)", flush=True),
         on_wait=lambda holder: print(f"  waiting: {holder.describe()}", flush=True),
+        rerun_interrupted=args.rerun_interrupted,
+        on_repair=lambda mid, dropped: print(
+            f"  {mid} was interrupted: running it again"
+            + (f" (dropped the INVALID index {', '.join(dropped)})" if dropped else ""),
+            flush=True,
+        ),
     )
     total = clock.total()
     print(
@@ -119,6 +119,38 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     )
     _warn_edited(target, project)
     return 0
+
+
+def _guard(args: argparse.Namespace, target: _target.Target, project: Project) -> None:
+    """Refuse to migrate a database that drifted, or with migrations that do not build sql/."""
+    try:
+        scratch = ctx.scratch(args, target)
+    except ctx.RefusedError as exc:
+        raise ctx.RefusedError(
+            f"{exc}, or pass --skip-drift-check (after `codex-db check` passed in CI)"
+        ) from exc
+    repairing = migrate.interrupted_indexes(target.conninfo, source=project.migrations)
+    differences = workflow.target_drift(
+        target.conninfo, scratch, project, ignore_indexes=frozenset(repairing)
+    )
+    if differences:
+        listed = "\n  ".join(differences)
+        raise workflow.DriftError(
+            f"{target.display} is not what its applied migrations build, so nothing was applied"
+            " (a change made by hand, or an applied migration edited since: undo it, put it in"
+            " a migration, or pass --skip-drift-check; a database built by other means is"
+            f" adopted with `codex-db mark`):\n  {listed}"
+        )
+    pending = migrate.pending(target.conninfo, source=project.migrations)
+    if pending and project.sql.is_dir():
+        result = workflow.plan(scratch, project)
+        if not result.in_sync:
+            raise workflow.DriftError(
+                "the pending migrations would not build sql/, so nothing was applied"
+                " (run `codex-db gen`, or pass --skip-drift-check):\n"
+                + workflow.describe_drift(result)
+            )
+    print("  drift check: the database is what its migrations built; migrations/ build sql/")
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -145,7 +177,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Print every migration with its state; exit 3 when any is pending."""
     target = ctx.target(args)
-    statuses = migrate.status(target.conninfo, source=ctx.project(args).migrations)
+    project = ctx.project(args)
+    statuses = migrate.status(target.conninfo, source=project.migrations)
     print(f"database {target.display}")
     for item in statuses:
         when = (
@@ -153,8 +186,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             if item.applied_at
             else ""
         )
-        state = "EDITED" if item.edited else "applied" if item.applied_at else "pending"
-        print(f"  {state:8} {item.id:40} {when}")
+        print(f"  {_state(item):8} {item.id:40} {when}")
     holder = migrate.lock_status(target.conninfo)
     if holder:
         fix = "; break it with: codex-db migrate --break-lock" if holder.stale else ""
@@ -162,13 +194,52 @@ def cmd_status(args: argparse.Namespace) -> int:
     pending = [s.id for s in statuses if s.applied_at is None]
     edited = [s.id for s in statuses if s.edited]
     print(f"{len(statuses) - len(pending)} applied, {len(pending)} pending")
+    trouble = _print_trouble(target, project)
     if edited:
         print(
             f"edited after being applied: {', '.join(edited)} (see `codex-db check`)",
             file=sys.stderr,
         )
+    if edited or trouble:
         return 1
     return PENDING if pending else 0
+
+
+def _state(item: migrate.MigrationStatus) -> str:
+    if item.edited:
+        return "EDITED"
+    if item.applied_at:
+        return "applied"
+    return "STOPPED" if item.interrupted else "pending"
+
+
+def _print_trouble(target: _target.Target, project: Project) -> bool:
+    """Print interrupted migrations and INVALID indexes with their fix; whether there were any."""
+    stopped = migrate.interrupted(target.conninfo, source=project.migrations)
+    for item in stopped:
+        fix = (
+            "run `codex-db migrate`: it is safe to run again and will be"
+            if item.rerunnable
+            else "check what it created, then run `codex-db migrate --rerun-interrupted`"
+        )
+        print(
+            f"interrupted: {item.id} started at {item.started_at} on {item.hostname}"
+            f" (pid {item.pid}) and did not finish; {fix}",
+            file=sys.stderr,
+        )
+    invalid = migrate.invalid_indexes(target.conninfo)
+    for index in invalid:
+        owner = (
+            "codex-db migrate rebuilds it"
+            if stopped
+            else (f"drop it (DROP INDEX CONCURRENTLY {index.qualified}) and build it again")
+        )
+        print(
+            f"invalid index: {index.schema}.{index.name} on {index.table} (a CREATE INDEX"
+            f" CONCURRENTLY that did not finish): {owner}",
+            file=sys.stderr,
+        )
+    return bool(stopped or invalid)
 
 
 def cmd_mark(args: argparse.Namespace) -> int:
@@ -281,13 +352,6 @@ def _gen_check(args: argparse.Namespace, project: Project) -> int:
     if not result.in_sync:
         print(workflow.describe_drift(result), file=sys.stderr)
     return 1
-
-
-def _regenerate_code(project: Project) -> None:
-    if workflow.regenerate_code(project):
-        print("regenerated the Python code (sqlc generate)")
-    else:
-        print(f"code generation skipped: no sqlc.yaml in {project.root}")
 
 
 def _dry_run(target: ctx.Target, project: Project) -> int:

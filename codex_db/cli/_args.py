@@ -56,11 +56,51 @@ def gen_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="change nothing; fail when code is stale or sql/ has no migration",
     )
+    parser.add_argument(
+        "--rename",
+        action="append",
+        metavar="TABLE.OLD=NEW",
+        help="column OLD of TABLE is now NEW (keeps its data; repeatable)",
+    )
+    parser.add_argument(
+        "--rename-table",
+        action="append",
+        metavar="OLD=NEW",
+        help="table OLD is now NEW, with its rows, constraints and indexes (repeatable)",
+    )
+    parser.add_argument(
+        "--backfill",
+        action="append",
+        metavar="TABLE.COLUMN=SQL",
+        help="the value existing rows get for a new NOT NULL column without a default",
+    )
+    parser.add_argument(
+        "--allow-data-loss",
+        action="store_true",
+        help="write the migration although it drops a table or a column",
+    )
+    parser.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="ask nothing: the flags are the only answers (the default without a terminal)",
+    )
 
 
 def migrate_args(parser: argparse.ArgumentParser) -> None:
     db(parser)
+    _scratch_args(parser)
     _yes(parser)
+    parser.add_argument(
+        "--skip-drift-check",
+        action="store_true",
+        help="apply without first comparing the database with what its migrations built",
+    )
+    parser.add_argument(
+        "--rerun-interrupted",
+        action="store_true",
+        help="run an interrupted non-transactional migration again from the start",
+    )
     parser.add_argument(
         "--dry-run",
         action="store_true",

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from codex_db import _target
@@ -20,9 +21,11 @@ from codex_db.errors import CodexDBError
 from codex_db.project import Project
 
 __all__ = [
+    "Ask",
     "Clock",
     "RefusedError",
     "Target",
+    "asker",
     "confirm",
     "fail",
     "project",
@@ -108,6 +111,28 @@ def confirm(args: argparse.Namespace, question: str) -> None:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
         raise RefusedError("cancelled: nothing was changed")
+
+
+#: A yes/no question asked on the terminal.
+Ask = Callable[[str], bool]
+
+
+def asker(args: argparse.Namespace) -> Ask | None:
+    """A yes/no question on the terminal, or ``None`` with ``--yes`` or without a terminal.
+
+    Without one, only the command's flags answer (a pipeline never blocks).
+    """
+    if getattr(args, "yes", False) or not sys.stdin or not sys.stdin.isatty():
+        return None
+
+    def ask(question: str) -> bool:
+        try:
+            answer = input(f"{question} [y/N] ")
+        except EOFError:
+            answer = ""
+        return answer.strip().lower() in ("y", "yes")
+
+    return ask
 
 
 def project(args: argparse.Namespace, *, required: bool = False) -> Project:

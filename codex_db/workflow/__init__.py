@@ -1,30 +1,39 @@
 """The schema-change workflow: ``sql/`` is the truth, migrations follow it.
 
 `plan()` compares what ``migrations/`` build with what ``sql/`` declares;
-`generate()` writes the next migration and proves it reproduces ``sql/`` and
-rolls back cleanly; `drift()` is the CI gate; `push()` brings a development
-database to ``sql/`` without a migration; `baseline()` marks an existing
-database as migrated once its schema is checked. Every function takes the
-`Project` (its folders) and a *server_url* where scratch databases are created.
+`generate()` (`codex_db.workflow.generate`) writes the next migrations and
+proves them first; `drift()` is the CI gate; `target_drift()` compares a live
+database with what its applied migrations should have built; `push()` brings
+a development database to ``sql/`` without a migration; `baseline()` marks an
+existing database as migrated once its schema is checked. Every function
+takes the `Project` (its folders) and a *server_url* where scratch databases
+are created.
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
-from collections.abc import Iterable
-from pathlib import Path
-
 import msgspec
 import psycopg
 from yoyo import read_migrations
-from yoyo.migrations import heads
 
 from codex_db import migrate
 from codex_db._dsn import direct_url, display
 from codex_db.errors import CodexDBError
 from codex_db.project import Project
 from codex_db.workflow import catalog, hazards
+from codex_db.workflow.changes import (
+    Backfill,
+    ChangeError,
+    ColumnRename,
+    Intent,
+    TableRename,
+    parse_backfill,
+    parse_column_rename,
+    parse_table_rename,
+)
+from codex_db.workflow.compose import NeedsDecisionError, Review
+from codex_db.workflow.errors import DriftError, VerificationError
+from codex_db.workflow.generate import Generated, Migration, Rewrite, generate
 from codex_db.workflow.hazards import Hazard
 from codex_db.workflow.schemadiff import (
     build_from_migrations,
@@ -35,35 +44,43 @@ from codex_db.workflow.schemadiff import (
 )
 
 __all__ = [
+    "Backfill",
+    "ChangeError",
+    "ColumnRename",
     "DriftError",
     "Generated",
+    "Intent",
+    "Migration",
+    "NeedsDecisionError",
     "Plan",
+    "Review",
+    "Rewrite",
+    "TableRename",
+    "VerificationError",
     "baseline",
     "describe_drift",
     "drift",
     "generate",
+    "migration_ids",
+    "parse_backfill",
+    "parse_column_rename",
+    "parse_table_rename",
     "plan",
     "push",
     "push_plan",
     "regenerate_code",
+    "target_drift",
 ]
 
 _LABELS = ("sql/", "migrations/")
-
-#: First statement of a generated migration: give up rather than queue behind a
-#: long transaction while holding a lock every later query waits for.
-LOCK_TIMEOUT = "SET LOCAL lock_timeout = '5s';"
-
-
-class DriftError(CodexDBError):
-    """``migrations/`` do not build the schema ``sql/`` declares (or a database differs)."""
 
 
 class Plan(msgspec.Struct, frozen=True):
     """The difference between ``migrations/`` and ``sql/``.
 
     *forward* turns the migrated schema into ``sql/``, *backward* undoes it;
-    *differences* are the catalog lines (empty: no drift).
+    *differences* are the catalog lines (empty: no drift); *notes* what differs
+    only for information (column order).
     """
 
     forward: list[str]
@@ -72,20 +89,12 @@ class Plan(msgspec.Struct, frozen=True):
     hazards: list[Hazard]
     before: catalog.Snapshot
     after: catalog.Snapshot
+    notes: list[str] = []
 
     @property
     def in_sync(self) -> bool:
         """True when the migrations build exactly ``sql/``."""
         return not self.differences and not self.forward
-
-
-class Generated(msgspec.Struct, frozen=True):
-    """A migration written by `generate()`."""
-
-    id: str
-    path: Path
-    rollback_path: Path
-    plan: Plan
 
 
 def plan(server_url: str, project: Project) -> Plan:
@@ -97,7 +106,8 @@ def plan(server_url: str, project: Project) -> Plan:
         before, after = snapshot(current), snapshot(target)
     differences = catalog.compare(after, before, labels=_LABELS)
     found = hazards.find(forward, before.get("table", {}).keys())
-    return Plan(forward, backward, differences, found, before, after)
+    notes = catalog.notes(after, before)
+    return Plan(forward, backward, differences, found, before, after, notes)
 
 
 def drift(server_url: str, project: Project) -> Plan:
@@ -108,27 +118,31 @@ def drift(server_url: str, project: Project) -> Plan:
     raise DriftError(describe_drift(result))
 
 
-def generate(server_url: str, project: Project, *, name: str = "change") -> Generated | None:
-    """Write ``migrations/NNNN.<name>.sql`` and its rollback; ``None`` when in sync.
+def target_drift(
+    url: str, server_url: str, project: Project, *, ignore_indexes: frozenset[str] = frozenset()
+) -> list[str]:
+    """How the database at *url* differs from what its applied migrations should have built.
 
-    The new migration is verified on a scratch database: applying every
-    migration must reproduce ``sql/`` and rolling the new one back must return
-    to the previous schema. A migration that fails either check is deleted and
-    `DriftError` raised.
+    The applied migrations (those ``_yoyo_migration`` records, whoever applied
+    them: ``codex-db migrate`` or plain ``yoyo apply``) are replayed on a
+    scratch database of *server_url* and the two catalogs compared. An empty
+    list: the database is what its history says. Use it before applying new
+    migrations, and to catch an applied migration whose file changed when no
+    checksum was recorded. *ignore_indexes* are left out (those an interrupted
+    migration builds: present, missing or INVALID depending on when it stopped).
     """
-    result = plan(server_url, project)
-    if result.in_sync:
-        return None
-    if not result.forward:
-        raise DriftError(describe_drift(result))
-    migration_id, path, rollback_path = _write(project, name, result)
-    try:
-        _verify(server_url, project, result)
-    except Exception:
-        path.unlink(missing_ok=True)
-        rollback_path.unlink(missing_ok=True)
-        raise
-    return Generated(migration_id, path, rollback_path, result)
+    applied = {s.id for s in migrate.status(url, source=project.migrations) if s.applied_at}
+    with scratch_database(server_url) as expected:
+        migrate.apply(expected, source=project.migrations, only=applied)
+        _drop_bookkeeping(expected)
+        wanted = snapshot(expected)
+    found = catalog.compare(wanted, snapshot(direct_url(url)), labels=("migrations", "database"))
+    return [line for line in found if not _about_index(line, ignore_indexes)]
+
+
+def _about_index(line: str, names: frozenset[str]) -> bool:
+    head = line.split(":", 1)[0]
+    return head.startswith("index ") and head.removeprefix("index ").split(".")[-1] in names
 
 
 def regenerate_code(project: Project) -> bool:
@@ -136,22 +150,15 @@ def regenerate_code(project: Project) -> bool:
 
     Raises `CodexDBError` with sqlc's message when a query does not compile.
     """
-    config = project.root / "sqlc.yaml"
+    config = project.sqlc_config
     if not config.is_file():
         return False
-    from codex_db.codegen.check import sqlc_binary
+    from codex_db.codegen.check import regenerate
 
-    done = subprocess.run(  # noqa: S603 - our own sqlc binary, no shell
-        [sqlc_binary(), "generate", "-f", str(config)],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise CodexDBError(
-            f"sqlc generate failed: {done.stderr.strip()} (fix the query, then rerun codex-db gen)"
-        )
+    try:
+        regenerate(config)
+    except CodexDBError as exc:
+        raise CodexDBError(f"{exc} (fix the query, then rerun codex-db gen)") from exc
     return True
 
 
@@ -189,55 +196,6 @@ def baseline(url: str, server_url: str, project: Project) -> list[str]:
     return migrate.mark(url, source=project.migrations)
 
 
-def _verify(server_url: str, project: Project, result: Plan) -> None:
-    with scratch_database(server_url) as url:
-        migrate.apply(url, source=project.migrations)  # bookkeeping kept: rollback needs it
-        applied = snapshot(url)
-        problems = catalog.compare(result.after, applied, labels=_LABELS)
-        if problems:
-            raise DriftError(_verify_message("applying it does not reproduce sql/", problems))
-        migrate.rollback(url, count=1, source=project.migrations)
-        problems = catalog.compare(result.before, snapshot(url), labels=("before", "rolled back"))
-        if problems:
-            raise DriftError(_verify_message("its rollback does not restore the schema", problems))
-
-
-def _write(project: Project, name: str, result: Plan) -> tuple[str, Path, Path]:
-    migrations = read_migrations(str(project.migrations))
-    depends = " ".join(sorted(m.id for m in heads(migrations)))
-    migration_id = f"{_next_number(str(m.id) for m in migrations):04d}.{_slug(name)}"
-    path = project.migrations / f"{migration_id}.sql"
-    rollback_path = project.migrations / f"{migration_id}.rollback.sql"
-    header = [f"-- {name}: generated by `codex-db gen` from sql/; review before applying."]
-    header += [f"-- REVIEW {h.describe()}" for h in result.hazards]
-    if depends:
-        header.append(f"-- depends: {depends}")
-    path.write_text("\n".join(header) + "\n\n" + _script([LOCK_TIMEOUT, *result.forward]))
-    rollback_path.write_text(
-        f"-- Rollback of {migration_id}: generated by `codex-db gen` (the reverse diff).\n\n"
-        + _script([LOCK_TIMEOUT, *result.backward])
-    )
-    return migration_id, path, rollback_path
-
-
-def _script(statements: list[str]) -> str:
-    return "\n\n".join(s if s.endswith(";") else s + ";" for s in statements) + "\n"
-
-
-def _next_number(ids: Iterable[str]) -> int:
-    numbers = [int(m.group(1)) for i in ids if (m := re.match(r"(\d+)", i))]
-    return max(numbers, default=0) + 1
-
-
-def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-    return slug or "change"
-
-
-def _touches_bookkeeping(statement: str) -> bool:
-    return any(table in statement for table in catalog.IGNORED_TABLES)
-
-
 def describe_drift(result: Plan) -> str:
     """The differences of *result* and the statements that would fix them, for people."""
     lines = [f"migrations/ do not build sql/ ({len(result.differences)} difference(s)):"]
@@ -245,22 +203,19 @@ def describe_drift(result: Plan) -> str:
     if result.forward:
         lines.append("missing statements (write them with `codex-db gen --name <change>`):")
         lines += [f"  {s}" for s in result.forward]
-    elif _only_column_order(result.differences):
-        lines.append(
-            "only column order differs: declare new columns last in sql/ (migrations append)"
-        )
     return "\n".join(lines)
 
 
-def _only_column_order(differences: list[str]) -> bool:
-    return bool(differences) and all(
-        line.startswith("column ") and " differs" in line for line in differences
-    )
+def migration_ids(project: Project) -> list[str]:
+    """The ids of the project's migrations, in file order."""
+    return [str(m.id) for m in read_migrations(str(project.migrations))]
 
 
-def _verify_message(what: str, problems: list[str]) -> str:
-    listed = "\n  ".join(problems)
-    return (
-        f"the generated migration was removed because {what}; write it by hand"
-        f" (the differ cannot express this change):\n  {listed}"
-    )
+def _drop_bookkeeping(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = ", ".join(f'"{t}"' for t in catalog.IGNORED_TABLES)
+        conn.execute(f"DROP TABLE IF EXISTS {tables}".encode())
+
+
+def _touches_bookkeeping(statement: str) -> bool:
+    return any(table in statement for table in catalog.IGNORED_TABLES)

@@ -3,6 +3,13 @@
 Use `snapshot()` on two databases and `compare()` the results to prove that
 ``migrations/`` and ``sql/`` build the same schema (the drift check), or that a
 database matches the project before baselining it.
+
+Two things never decide drift, so that every supported server gives the same
+verdict: the physical order of columns (a migration can only append one, and
+sqlc expands ``*`` into explicit column lists, so generated code does not
+depend on it; `notes()` reports it as information), and PostgreSQL 18's named
+NOT NULL constraints (``contype 'n'``: their names follow a column's first
+name and survive a rename, and NOT NULL is already part of the column).
 """
 
 from __future__ import annotations
@@ -14,7 +21,15 @@ import psycopg
 
 from codex_db.project import Project
 
-__all__ = ["IGNORED_TABLES", "Snapshot", "apply_sql_dir", "compare", "snapshot"]
+__all__ = [
+    "IGNORED_TABLES",
+    "INFORMATIONAL",
+    "Snapshot",
+    "apply_sql_dir",
+    "compare",
+    "notes",
+    "snapshot",
+]
 
 #: yoyo's bookkeeping tables and codex-db's migration checksums: present only where
 #: migrations ran.
@@ -24,7 +39,11 @@ IGNORED_TABLES = (
     "_yoyo_version",
     "yoyo_lock",
     "_codex_migration_checksum",
+    "_codex_migration_started",
 )
+
+#: Kinds a snapshot records for information only: `compare()` skips them, `notes()` reports them.
+INFORMATIONAL = frozenset({"column_order"})
 
 #: kind -> {object name -> definition}
 Snapshot = dict[str, dict[str, str]]
@@ -46,9 +65,6 @@ _QUERIES: dict[str, str] = {
                || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
                || CASE WHEN a.attidentity <> '' THEN ' IDENTITY ' || a.attidentity::text ELSE '' END
                || CASE WHEN a.attgenerated <> '' THEN ' GENERATED' ELSE '' END
-               || ' #' || (SELECT count(*) FROM pg_attribute b
-                           WHERE b.attrelid = a.attrelid AND b.attnum > 0
-                             AND NOT b.attisdropped AND b.attnum <= a.attnum)
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -60,7 +76,15 @@ _QUERIES: dict[str, str] = {
         FROM pg_constraint k
         JOIN pg_class c ON c.oid = k.conrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE {_SCHEMAS} AND NOT c.relname = ANY(%(ignored)s)""",
+        WHERE {_SCHEMAS} AND NOT c.relname = ANY(%(ignored)s) AND k.contype <> 'n'""",
+    "column_order": f"""
+        SELECT n.nspname || '.' || c.relname, string_agg(a.attname, ', ' ORDER BY a.attnum)
+        FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+          AND {_SCHEMAS} AND NOT c.relname = ANY(%(ignored)s)
+        GROUP BY 1""",
     "index": f"""
         SELECT n.nspname || '.' || i.relname, pg_get_indexdef(i.oid)
         FROM pg_index x
@@ -121,7 +145,7 @@ def compare(
     """Return one readable line per difference between two snapshots (empty: identical)."""
     left, right = labels
     lines: list[str] = []
-    for kind in sorted(expected.keys() | actual.keys()):
+    for kind in sorted((expected.keys() | actual.keys()) - INFORMATIONAL):
         ours, theirs = expected.get(kind, {}), actual.get(kind, {})
         for name in sorted(ours.keys() - theirs.keys()):
             lines.append(f"{kind} {name}: only in {left}: {_short(ours[name])}")
@@ -133,6 +157,21 @@ def compare(
                     f"{kind} {name}: differs\n  {left}: {_short(ours[name])}\n"
                     f"  {right}: {_short(theirs[name])}"
                 )
+    return lines
+
+
+def notes(expected: Snapshot, actual: Snapshot) -> list[str]:
+    """Informational differences (column order) between two snapshots, one line each."""
+    lines: list[str] = []
+    ours, theirs = expected.get("column_order", {}), actual.get("column_order", {})
+    for table in sorted(ours.keys() & theirs.keys()):
+        if ours[table] != theirs[table] and sorted(ours[table].split(", ")) == sorted(
+            theirs[table].split(", ")
+        ):
+            lines.append(
+                f"column order of {table} differs (not drift: queries name their columns):"
+                f" {ours[table]} vs {theirs[table]}"
+            )
     return lines
 
 

@@ -27,7 +27,17 @@ from codex_db.project import Project
 from codex_db.workflow import lint
 from codex_db.workflow.schemadiff import scratch_database
 
-__all__ = ["CHECKS", "Outcome", "applied", "codegen", "drift", "lint_outcome", "run", "vet"]
+__all__ = [
+    "CHECKS",
+    "Outcome",
+    "applied",
+    "codegen",
+    "drift",
+    "lint_outcome",
+    "run",
+    "vet",
+    "vet_on",
+]
 
 Status = Literal["ok", "failed", "skipped"]
 
@@ -91,11 +101,18 @@ def vet(server_url: str, project: Project) -> Outcome:
     """``sqlc vet`` with ``sqlc/db-prepare`` against a scratch database built by the migrations."""
     if not sorted(project.queries.glob("*.sql")):
         return Outcome("vet", "skipped", f"no queries in {project.queries}: nothing to vet")
-    from codex_db.codegen.check import sqlc_binary
-
     with scratch_database(server_url) as url:
         migrate.apply(url, source=project.migrations)
-        done = _sqlc_vet(sqlc_binary(), url, project)
+        return vet_on(url, project)
+
+
+def vet_on(url: str, project: Project) -> Outcome:
+    """``sqlc vet`` (``sqlc/db-prepare``) of the project's queries against the database at *url*."""
+    if not sorted(project.queries.glob("*.sql")):
+        return Outcome("vet", "skipped", f"no queries in {project.queries}: nothing to vet")
+    from codex_db.codegen.check import sqlc_binary
+
+    done = _sqlc_vet(sqlc_binary(), url, project)
     if done.returncode == 0:
         return Outcome("vet", "ok", "every query prepares on the migrated schema")
     return Outcome("vet", "failed", redact((done.stdout + done.stderr).strip()))

@@ -18,6 +18,7 @@ from types import ModuleType
 import psycopg
 import sqlparse
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from codex_db import migrate
 from codex_db._dsn import display, scrub, to_url, with_dbname
@@ -42,14 +43,21 @@ class SchemaDiffError(CodexDBError):
 
 
 @contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
+def scratch_database(server_url: str, *, template: str | None = None) -> Iterator[str]:
     """Create an empty database on the server of *server_url*; yield its URL; drop it after.
 
+    With *template* (the URL of another scratch database, nobody connected to
+    it) the new one is a copy of it, which is much faster than rebuilding it.
     The role needs CREATEDB. The database is dropped ``WITH (FORCE)`` even if
     the block fails, and the differ's connection pool to it is closed.
     """
     name = f"codex_scratch_{uuid.uuid4().hex[:12]}"
-    _admin(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        _close_pool(template)
+        source = str(conninfo_to_dict(template)["dbname"])
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(source))
+    _admin(server_url, create)
     url = with_dbname(server_url, name)
     try:
         yield url
