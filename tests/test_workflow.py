@@ -119,3 +119,35 @@ def test_gen_reports_a_query_that_does_not_compile(
     err = capsys.readouterr().err
     assert "codegen: sqlc diff failed" in err and 'column "nope" does not exist' in err
     assert not [p for p in (project / "migrations").glob("*.sql") if p.stem.split(".")[0] > LAST]
+
+
+def test_migrate_refuses_a_database_changed_by_hand(
+    fresh_database: Callable[..., str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A change made outside the migrations is listed and nothing is applied."""
+    url = fresh_database()
+    assert run(project, "migrate", "--url", url) == 0
+    (project / "migrations" / f"{NEXT}.noop.sql").write_text(f"-- depends: {LAST}\nSELECT 1;\n")
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE INDEX by_hand ON users (name)")
+    capsys.readouterr()
+    assert run(project, "migrate", "--url", url) == 1
+    err = capsys.readouterr().err
+    assert "is not what its applied migrations build" in err and "public.by_hand" in err
+    assert migrate.pending(url, source=project / "migrations") == [f"{NEXT}.noop"]
+    assert run(project, "migrate", "--url", url, "--skip-drift-check") == 0
+    assert "drift check skipped" in capsys.readouterr().out
+
+
+def test_migrate_refuses_pending_migrations_that_do_not_build_sql(
+    fresh_database: Callable[..., str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What gen --check rejects (migrations/ and sql/ disagree) is not applied."""
+    url = fresh_database()
+    (project / "migrations" / f"{NEXT}.extra.sql").write_text(
+        f"-- depends: {LAST}\nCREATE TABLE extra (id integer PRIMARY KEY);\n"
+    )
+    assert run(project, "migrate", "--url", url) == 1
+    err = capsys.readouterr().err
+    assert "the pending migrations would not build sql/" in err and "codex-db gen" in err
+    assert migrate.status(url, source=project / "migrations")[0].applied_at is None

@@ -284,7 +284,7 @@ def _run_draft(url: str, draft: Draft) -> list[Rewrite]:
                     ) from exc
                 if table and before is not None:
                     after = _relfilenode(conn, table)
-                    measured.append(Rewrite(step.sql, table, after != before))
+                    measured.append(Rewrite(step.sql, _short(table), after != before))
     return measured
 
 
