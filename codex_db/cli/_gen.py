@@ -8,9 +8,29 @@ import sys
 from codex_db import workflow
 from codex_db.cli import _context as ctx
 from codex_db.project import Project
-from codex_db.workflow import Generated, Intent, NeedsDecisionError
+from codex_db.workflow import Generated, Intent, NeedsDecisionError, checks
 
-__all__ = ["intent", "run"]
+__all__ = ["cmd_gen", "intent", "run"]
+
+
+def cmd_gen(args: argparse.Namespace) -> int:
+    """Write the next migrations when sql/ differs from migrations/, verified; regenerate code."""
+    project = ctx.project(args, required=True)
+    if args.check:
+        return _check(args, project)
+    return run(args, project)
+
+
+def _check(args: argparse.Namespace, project: Project) -> int:
+    codegen = checks.codegen(project)
+    print(f"codegen: {codegen.status}: {codegen.detail}")
+    result = workflow.plan(ctx.scratch(args), project)
+    if result.in_sync and codegen.status != "failed":
+        print("sql/ and migrations/ agree")
+        return 0
+    if not result.in_sync:
+        print(workflow.describe_drift(result), file=sys.stderr)
+    return 1
 
 
 def intent(args: argparse.Namespace) -> Intent:

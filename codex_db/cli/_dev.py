@@ -1,0 +1,74 @@
+"""Development commands: push, gen:auth, studio."""
+
+from __future__ import annotations
+
+import argparse
+
+from codex_db import _target, workflow
+from codex_db.cli import _context as ctx
+from codex_db.workflow import authschema, hazards
+from codex_db.workflow.hazards import Hazard
+
+__all__ = ["cmd_gen_auth", "cmd_push", "cmd_studio"]
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    """Make a development database match sql/ without writing a migration."""
+    target = ctx.target(args)
+    if target.production:
+        raise ctx.RefusedError(
+            "push is for development databases and refuses production"
+            f" ({target.method}): write a migration with `codex-db gen` and run `codex-db migrate`"
+        )
+    project = ctx.project(args)
+    statements = workflow.push_plan(target.conninfo, ctx.scratch(args, target), project)
+    if not statements:
+        print(f"{target.display} already matches sql/")
+        return 0
+    print(f"to make {target.display} match sql/:\n")
+    print("\n\n".join(statements) + "\n")
+    _print_hazards(hazards.find(statements))
+    ctx.confirm(args, f"apply these {len(statements)} statement(s)?")
+    workflow.push(target.conninfo, statements)
+    print(f"pushed: {target.display} matches sql/ (no migration recorded)")
+    return 0
+
+
+def _print_hazards(found: list[Hazard]) -> None:
+    if not found:
+        return
+    print(f"REVIEW ({len(found)} hazard(s)):")
+    for hazard in found:
+        print(f"  - {hazard.describe()}")
+        print(f"      {hazard.statement}")
+
+
+def cmd_studio(args: argparse.Namespace) -> int:
+    """Start the local web GUI (the embedded database is migrated first, as for the runtime)."""
+    from codex_db import studio
+
+    target = _target.start(_target.resolve(args.url))
+    return studio.launch(
+        target,
+        host=args.host,
+        port=args.port,
+        write=args.write,
+        open_browser=not args.no_browser,
+        force_production=args.force_production,
+    )
+
+
+def cmd_gen_auth(args: argparse.Namespace) -> int:
+    """Check that the auth tables of sql/ carry what better-auth's core schema needs."""
+    project = ctx.project(args)
+    problems = authschema.check_sql(ctx.scratch(args), project.sql)
+    for line in problems:
+        print(f"missing: {line}")
+    if problems:
+        print(
+            f"{len(problems)} problem(s): fix the auth tables in {ctx.rel(project.sql, project)}/"
+        )
+        return 1
+    tables = ", ".join(authschema.CORE_SCHEMA)
+    print(f"auth tables ok: {tables} carry every column better-auth's core schema needs")
+    return 0
