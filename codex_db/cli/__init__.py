@@ -19,6 +19,7 @@ from codex_db.cli import _context as ctx
 from codex_db.cli._checks import cmd_check, cmd_doctor, cmd_lint
 from codex_db.cli._dev import cmd_gen_auth, cmd_push, cmd_studio
 from codex_db.cli._gen import cmd_gen
+from codex_db.cli._history import cmd_drop, cmd_migrations_path, cmd_new, cmd_renumber
 from codex_db.cli._migrations import PENDING, cmd_mark, cmd_migrate, cmd_rollback, cmd_status
 from codex_db.errors import CodexDBError
 
@@ -57,6 +58,35 @@ _COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace], int], args_.Adder, st
         "regenerate code and write the next migration from sql/",
         "codex-db gen --name add_user_nickname\n"
         "  codex-db gen --check      # CI: fail if sql/ has no migration yet",
+    ),
+    (
+        "new",
+        cmd_new,
+        args_.new_args,
+        "write an empty migration pair for SQL written by hand (or a data migration)",
+        "codex-db new --name backfill_slugs\n"
+        "  codex-db new --name concurrent_index --non-transactional",
+    ),
+    (
+        "drop",
+        cmd_drop,
+        args_.drop_args,
+        "delete the latest (or named) migration, unless the database applied it",
+        "codex-db drop\n  codex-db drop 0007.add_nickname",
+    ),
+    (
+        "renumber",
+        cmd_renumber,
+        args_.renumber_args,
+        "move this branch's migrations after the ones merged from another branch",
+        "codex-db renumber --onto main\n  codex-db renumber 0007.add_nickname",
+    ),
+    (
+        "migrations-path",
+        cmd_migrations_path,
+        args_.project_only,
+        "print the migrations folder (for `yoyo apply` in CI)",
+        'yoyo apply --batch --database "postgresql+psycopg://..." "$(codex-db migrations-path)"',
     ),
     (
         "gen:auth",
@@ -131,6 +161,29 @@ _COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace], int], args_.Adder, st
 )
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the package's version and sqlc's, worked out only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(_version())
+        parser.exit()
+
+
+#: Other spellings: Drizzle Kit's ``generate``, and ``ping``.
+_ALIASES = {"gen": ["generate"], "doctor": ["ping"]}
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    from codex_db.codegen.check import sqlc_version
+
+    return f"codex-db {version('codex-db')} (sqlc {sqlc_version() or 'not installed'})"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codex-db",
@@ -140,10 +193,11 @@ def _parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--project", help="folder holding sql/, migrations/, queries/ (default: .)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     for name, func, add, help_text, example in _COMMANDS:
-        aliases = ["ping"] if name == "doctor" else []
+        aliases = _ALIASES.get(name, [])
         command = sub.add_parser(
             name,
             aliases=aliases,

@@ -12,10 +12,14 @@ __all__ = [
     "check_args",
     "db",
     "db_scratch",
+    "drop_args",
     "gen_args",
     "lint_args",
     "migrate_args",
+    "new_args",
+    "project_only",
     "push_args",
+    "renumber_args",
     "rollback_args",
     "studio_args",
 ]
@@ -164,3 +168,32 @@ def studio_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force-production", action="store_true", help="allow on a production database"
     )
+
+
+def new_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", required=True, help="what the migration does (its slug)")
+    parser.add_argument(
+        "--non-transactional",
+        action="store_true",
+        help="mark it `-- transactional: false` (CREATE INDEX CONCURRENTLY, ALTER TYPE ...)",
+    )
+
+
+def drop_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    parser.add_argument("id", nargs="?", help="the migration to delete (default: the latest)")
+
+
+def renumber_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "ids", nargs="*", help="the migrations to move (default: those not on --onto)"
+    )
+    parser.add_argument(
+        "--onto",
+        default="main",
+        help="the git branch the other migrations came from (default: main)",
+    )
+
+
+def project_only(parser: argparse.ArgumentParser) -> None:
+    """No options: the command works on the project (``--project``) alone."""

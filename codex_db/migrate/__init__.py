@@ -88,6 +88,8 @@ class MigrationStatus(msgspec.Struct, frozen=True):
     """Applied, but the file changed since (its checksum differs from the recorded one)."""
     interrupted: bool = False
     """Started (non-transactional) and never finished: see `interrupted()`."""
+    checksummed: bool = False
+    """Applied with a recorded checksum (by ``codex-db migrate``; plain yoyo records none)."""
 
 
 class DryRun(msgspec.Struct, frozen=True):
@@ -255,7 +257,13 @@ def status(url: str, *, source: Path | None = None) -> list[MigrationStatus]:
         migrations = _read(source)
         stopped = {i.id for i in _runner.interrupted(backend, migrations)}
         return [
-            MigrationStatus(m.id, applied.get(m.id), _edited(m, applied, sums), m.id in stopped)
+            MigrationStatus(
+                m.id,
+                applied.get(m.id),
+                _edited(m, applied, sums),
+                m.id in stopped,
+                m.id in applied and m.id in sums,
+            )
             for m in migrations
         ]
 

@@ -2,6 +2,7 @@
 
 `run()` runs them all and reports each as ok, failed or skipped:
 
+- ``history``: no two migrations share a number or a parent (two branches merged);
 - ``codegen``: the generated Python is what sqlc generates now (needs ``sqlc.yaml``);
 - ``drift``: ``migrations/`` build exactly the schema of ``sql/``;
 - ``applied``: no migration applied to the target database was edited, deleted or renamed;
@@ -24,7 +25,7 @@ from codex_db import migrate, workflow
 from codex_db._dsn import display, redact, to_url
 from codex_db.errors import CodexDBError
 from codex_db.project import Project
-from codex_db.workflow import lint
+from codex_db.workflow import history, lint
 from codex_db.workflow.schemadiff import scratch_database
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "applied",
     "codegen",
     "drift",
+    "history_outcome",
     "lint_outcome",
     "run",
     "vet",
@@ -48,6 +50,14 @@ class Outcome(msgspec.Struct, frozen=True):
     name: str
     status: Status
     detail: str = ""
+
+
+def history_outcome(project: Project) -> Outcome:
+    """Do two migrations share a number or a ``-- depends:`` parent?"""
+    found = history.collisions(project)
+    if not found:
+        return Outcome("history", "ok", "one line of migrations: no shared number or parent")
+    return Outcome("history", "failed", "\n".join(c.describe(project.root) for c in found))
 
 
 def codegen(project: Project) -> Outcome:
@@ -75,14 +85,19 @@ def drift(server_url: str, project: Project) -> Outcome:
     return Outcome("drift", "ok", "migrations/ build exactly sql/")
 
 
-def applied(url: str, project: Project) -> Outcome:
-    """Were migrations applied to *url* edited since? (yoyo hashes only their names)."""
+def applied(url: str, server_url: str, project: Project) -> Outcome:
+    """Were migrations applied to *url* edited, deleted or renamed since, or the schema changed?
+
+    yoyo identifies a migration by its name only: `codex_db.migrate.apply` also
+    records a checksum of each file, and every applied migration's file is
+    compared with it. A migration applied by plain ``yoyo apply`` has none, so
+    the schema is checked too: the applied migrations are replayed on a
+    scratch database and the catalogs compared (`codex_db.workflow.target_drift`).
+    """
     statuses = migrate.status(url, source=project.migrations)
     edited = [s.id for s in statuses if s.edited]
     unknown = migrate.unknown_applied(url, source=project.migrations)
-    if not edited and not unknown:
-        count = sum(1 for s in statuses if s.applied_at)
-        return Outcome("applied", "ok", f"{count} applied migration(s) unchanged on {display(url)}")
+    unsummed = [s.id for s in statuses if s.applied_at and not s.checksummed]
     lines = [
         f"{project.migrations / (i + '.sql')}: edited after it was applied to {display(url)};"
         " restore the applied version (git) and put the change in a new migration"
@@ -94,7 +109,28 @@ def applied(url: str, project: Project) -> Outcome:
         " restore it (a migration is never deleted or renamed once applied)"
         for i in unknown
     ]
-    return Outcome("applied", "failed", "\n".join(lines))
+    if not unknown:
+        from codex_db import workflow
+
+        drift = workflow.target_drift(url, server_url, project)
+        if drift:
+            lines.append(
+                f"{display(url)} is not what its applied migrations build (an applied migration"
+                " edited since, or a change made by hand):\n  " + "\n  ".join(drift)
+            )
+    if lines:
+        return Outcome("applied", "failed", "\n".join(lines))
+    count = sum(1 for s in statuses if s.applied_at)
+    how = (
+        f"; {len(unsummed)} applied without a checksum (plain yoyo?): checked by their schema"
+        if unsummed
+        else ""
+    )
+    return Outcome(
+        "applied",
+        "ok",
+        f"{count} applied migration(s) unchanged on {display(url)}, schema as they build it{how}",
+    )
 
 
 def vet(server_url: str, project: Project) -> Outcome:
@@ -137,16 +173,17 @@ def run(
     databases are created on *server_url*.
     """
     runners: dict[str, Callable[[], Outcome]] = {
+        "history": lambda: history_outcome(project),
         "codegen": lambda: codegen(project),
         "drift": lambda: drift(server_url, project),
-        "applied": lambda: applied(url, project),
+        "applied": lambda: applied(url, server_url, project),
         "vet": lambda: vet(server_url, project),
         "lint": lambda: lint_outcome(project),
     }
     return [_guarded(name, runner) for name, runner in runners.items() if name not in skip]
 
 
-CHECKS = ("codegen", "drift", "applied", "vet", "lint")
+CHECKS = ("history", "codegen", "drift", "applied", "vet", "lint")
 
 
 def _guarded(name: str, runner: Callable[[], Outcome]) -> Outcome:
