@@ -93,6 +93,11 @@ class Project(msgspec.Struct, frozen=True):
         return self.root == (_PACKAGE / "_data").resolve()
 
     @property
+    def seeds(self) -> Path:
+        """The development data: ``seed/*.sql``, run by ``codex-db seed`` (optional)."""
+        return self.root / "seed"
+
+    @property
     def squawk_config(self) -> Path:
         """The squawk configuration: ``.squawk.toml`` at the project root."""
         return self.root / ".squawk.toml"

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from codex_db import (
     DBMethod,
     Settings,
+    _target,
     db_http,
     db_ws,
     get_all_trigger_names,
@@ -31,6 +32,8 @@ from codex_db import (
 )
 from codex_db.auth import get_session, sign_session_token
 from codex_db.generated import content, media_items, models, organizations, sessions, users
+from codex_db.project import Project
+from codex_db.workflow import seed
 
 T = TypeVar("T")
 
@@ -39,6 +42,7 @@ def main() -> None:
     """Walk through every scenario; raise on the first thing that does not behave."""
     run = uuid.uuid4().hex[:6]
     _connect()
+    _seed()
     jane, org, video = _create_in_one_transaction(run)
     _publish_and_join(video)
     _filter_and_paginate(org)
@@ -71,6 +75,22 @@ def _connect() -> None:
     test_db_connection()
     version = db_http.query_one("SHOW server_version")
     print(f"connected: PostgreSQL {version[0] if version else '?'}  {db_http!r}")
+
+
+def _seed() -> None:
+    _section("development data: the seed (codex-db seed runs the same files)")
+    target = _target.start(_target.resolve())
+    files = seed.seed(target.conninfo, Project.packaged())
+    print(f"ran {', '.join(p.name for p in files)} (idempotent: every run leaves the same rows)")
+    welcome = content.get_content_by_slug_in_organization(
+        db_http, slug="welcome", organization_id=_ACME
+    )
+    if welcome is not None:
+        print(f"seeded content {welcome.title!r} ({welcome.status}, {welcome.visibility})")
+
+
+#: The organization of seed/01_demo.sql.
+_ACME = uuid.UUID("5eed0000-0000-4000-8000-000000000001")
 
 
 def _create_in_one_transaction(run: str) -> tuple[models.User, models.Organization, models.Content]:

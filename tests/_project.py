@@ -26,13 +26,13 @@ def next_id(offset: int = 1) -> str:
 
 
 def copy_project(root: Path, *, codegen: bool = False) -> Path:
-    """Copy sql/, migrations/, queries/ and .squawk.toml to *root* (plus sqlc with *codegen*).
+    """Copy sql/, migrations/, queries/, seed/ and .squawk.toml to *root* (and sqlc with *codegen*).
 
     The lint baseline moves to the last migration, so ``lint`` and ``check`` judge
     only what the test adds.
     """
     root.mkdir(parents=True)
-    for name in ("sql", "migrations", "queries"):
+    for name in ("sql", "migrations", "queries", "seed"):
         shutil.copytree(SOURCE.root / name, root / name)
     config = SOURCE.squawk_config.read_text()
     config = re.sub(r'lint_baseline = ".*"', f'lint_baseline = "{LAST}"', config)

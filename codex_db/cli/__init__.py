@@ -17,7 +17,7 @@ import psycopg
 from codex_db.cli import _args as args_
 from codex_db.cli import _context as ctx
 from codex_db.cli._checks import cmd_check, cmd_doctor, cmd_lint
-from codex_db.cli._dev import cmd_gen_auth, cmd_push, cmd_studio
+from codex_db.cli._dev import cmd_gen_auth, cmd_push, cmd_reset, cmd_seed, cmd_studio
 from codex_db.cli._gen import cmd_gen
 from codex_db.cli._history import cmd_drop, cmd_migrations_path, cmd_new, cmd_renumber
 from codex_db.cli._migrations import PENDING, cmd_mark, cmd_migrate, cmd_rollback, cmd_status
@@ -129,6 +129,20 @@ _COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace], int], args_.Adder, st
         args_.push_args,
         "dev only: make the database match sql/ without a migration",
         "codex-db push --yes",
+    ),
+    (
+        "seed",
+        cmd_seed,
+        args_.seed_args,
+        "dev: run the project's seed files (seed/*.sql, idempotent) on a migrated database",
+        "codex-db seed",
+    ),
+    (
+        "reset",
+        cmd_reset,
+        args_.reset_args,
+        "dev: drop and recreate the database, migrate it and seed it (never production)",
+        "codex-db reset --yes",
     ),
     (
         "check",

@@ -20,7 +20,9 @@ __all__ = [
     "project_only",
     "push_args",
     "renumber_args",
+    "reset_args",
     "rollback_args",
+    "seed_args",
     "studio_args",
 ]
 
@@ -197,3 +199,15 @@ def renumber_args(parser: argparse.ArgumentParser) -> None:
 
 def project_only(parser: argparse.ArgumentParser) -> None:
     """No options: the command works on the project (``--project``) alone."""
+
+
+def seed_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    parser.add_argument(
+        "--force-production", action="store_true", help="allow on a production database"
+    )
+
+
+def reset_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")

@@ -1,4 +1,4 @@
-"""Development commands: push, gen:auth, studio."""
+"""Development commands: push, seed, reset, gen:auth, studio."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import argparse
 
 from codex_db import _target, workflow
 from codex_db.cli import _context as ctx
-from codex_db.workflow import authschema, hazards
+from codex_db.workflow import authschema, hazards, seed
 from codex_db.workflow.hazards import Hazard
 
-__all__ = ["cmd_gen_auth", "cmd_push", "cmd_studio"]
+__all__ = ["cmd_gen_auth", "cmd_push", "cmd_reset", "cmd_seed", "cmd_studio"]
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -71,4 +71,36 @@ def cmd_gen_auth(args: argparse.Namespace) -> int:
         return 1
     tables = ", ".join(authschema.CORE_SCHEMA)
     print(f"auth tables ok: {tables} carry every column better-auth's core schema needs")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Run the project's seed files (seed/*.sql) on a migrated development database."""
+    target = ctx.target(args)
+    ctx.refuse_production(target, args, "seed")
+    project = ctx.project(args)
+    files = seed.seed(target.conninfo, project)
+    for path in files:
+        print(f"  ran {ctx.rel(path, project)}")
+    print(
+        f"seeded {target.display} with {len(files)} file(s)"
+        if files
+        else f"nothing to seed: no {ctx.rel(project.seeds, project)}/*.sql"
+    )
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Drop and recreate a development database, migrate it and seed it (never production)."""
+    target = ctx.target(args)
+    if target.production:
+        raise ctx.RefusedError(
+            f"reset refuses production ({target.display}), and takes no --force-production:"
+            " it deletes every row"
+        )
+    project = ctx.project(args)
+    ctx.confirm(args, f"drop and recreate {target.display} (every row is lost)?")
+    applied, files = seed.reset(target.conninfo, project)
+    print(f"recreated {target.display}: {len(applied)} migration(s) applied,")
+    print(f"  {len(files)} seed file(s) run: {', '.join(p.name for p in files) or 'none'}")
     return 0
