@@ -38,10 +38,9 @@ def copy_project(root: Path, *, codegen: bool = False) -> Path:
     config = re.sub(r'lint_baseline = ".*"', f'lint_baseline = "{LAST}"', config)
     (root / ".squawk.toml").write_text(config)
     if codegen:
+        # No .venv here: codex-db runs sqlc with the plugin of its own environment.
         shutil.copy(SOURCE.sqlc_config, root / "sqlc.yaml")
         shutil.copytree(SOURCE.root / "codex_db" / "generated", root / "codex_db" / "generated")
-        # sqlc runs the plugin as ./.venv/bin/sqlc-gen-codex-db, relative to sqlc.yaml.
-        (root / ".venv").symlink_to(Path(sys.executable).parent.parent)
     return root
 
 

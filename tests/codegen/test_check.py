@@ -83,3 +83,24 @@ def test_project_generated_code_is_up_to_date() -> None:
     """codex_db/generated matches sql/ and queries/ (run scripts/generate if this fails)."""
     result = check(REPO / "sqlc.yaml")
     assert result.ok, result.report()
+
+
+def test_the_plugin_is_this_environments_whatever_sqlc_yaml_says(project: Path) -> None:
+    """A cmd pointing at another (or no) virtualenv still runs this environment's plugin."""
+    config = project / "sqlc.yaml"
+    config.write_text(
+        config.read_text().replace(f"cmd: {PLUGIN}", "cmd: ./.venv/bin/sqlc-gen-codex-db")
+    )
+    assert not (project / ".venv").exists()
+    assert check(config).ok
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_missing_plugin_names_the_fix(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No sqlc-gen-codex-db beside the interpreter nor on PATH: one message with the fix."""
+    monkeypatch.setattr("sys.executable", str(tmp_path / "elsewhere" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(CodegenError, match=r"pip install 'codex-db\[tools\]'"):
+        check(project / "sqlc.yaml")
