@@ -77,12 +77,12 @@ def _guard(args: argparse.Namespace, target: _target.Target, project: Project) -
         )
     pending = migrate.pending(target.conninfo, source=project.migrations)
     if pending and project.sql.is_dir():
-        result = workflow.plan(scratch, project)
-        if not result.in_sync:
+        mismatch = workflow.sql_drift(scratch, project)
+        if mismatch:
+            listed = "\n  ".join(mismatch)
             raise workflow.DriftError(
                 "the pending migrations would not build sql/, so nothing was applied"
-                " (run `codex-db gen`, or pass --skip-drift-check):\n"
-                + workflow.describe_drift(result)
+                f" (run `codex-db gen`, or pass --skip-drift-check):\n  {listed}"
             )
     print("  drift check: the database is what its migrations built; migrations/ build sql/")
 

@@ -69,6 +69,7 @@ __all__ = [
     "push",
     "push_plan",
     "regenerate_code",
+    "sql_drift",
     "target_drift",
 ]
 
@@ -108,6 +109,18 @@ def plan(server_url: str, project: Project) -> Plan:
     found = hazards.find(forward, before.get("table", {}).keys())
     notes = catalog.notes(after, before)
     return Plan(forward, backward, differences, found, before, after, notes)
+
+
+def sql_drift(server_url: str, project: Project) -> list[str]:
+    """How what ``migrations/`` build differs from ``sql/``, by catalog only (empty: they agree).
+
+    The same verdict as `plan()` without the schema differ, so it works in an
+    install without the tools extra (``codex-db migrate`` in production).
+    """
+    with scratch_database(server_url) as current, scratch_database(server_url) as target:
+        build_from_migrations(current, project.migrations)
+        build_from_sql(target, project.sql)
+        return catalog.compare(snapshot(target), snapshot(current), labels=_LABELS)
 
 
 def drift(server_url: str, project: Project) -> Plan:
