@@ -17,7 +17,14 @@ import psycopg
 from codex_db.cli import _args as args_
 from codex_db.cli import _context as ctx
 from codex_db.cli._checks import cmd_check, cmd_doctor, cmd_lint
-from codex_db.cli._dev import cmd_gen_auth, cmd_push, cmd_reset, cmd_seed, cmd_studio
+from codex_db.cli._dev import (
+    cmd_gen_auth,
+    cmd_pull,
+    cmd_push,
+    cmd_reset,
+    cmd_seed,
+    cmd_studio,
+)
 from codex_db.cli._gen import cmd_gen
 from codex_db.cli._history import cmd_drop, cmd_migrations_path, cmd_new, cmd_renumber
 from codex_db.cli._migrations import PENDING, cmd_mark, cmd_migrate, cmd_rollback, cmd_status
@@ -129,6 +136,14 @@ _COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace], int], args_.Adder, st
         args_.push_args,
         "dev only: make the database match sql/ without a migration",
         "codex-db push --yes",
+    ),
+    (
+        "pull",
+        cmd_pull,
+        args_.pull_args,
+        "write sql/ from an existing database (adopt it: pull, gen --check, mark)",
+        "DATABASE_URL=postgresql://... codex-db pull\n"
+        "  codex-db pull --url postgresql://... --replace",
     ),
     (
         "seed",

@@ -18,6 +18,7 @@ __all__ = [
     "migrate_args",
     "new_args",
     "project_only",
+    "pull_args",
     "push_args",
     "renumber_args",
     "reset_args",
@@ -211,3 +212,12 @@ def seed_args(parser: argparse.ArgumentParser) -> None:
 def reset_args(parser: argparse.ArgumentParser) -> None:
     db(parser)
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+
+def pull_args(parser: argparse.ArgumentParser) -> None:
+    db(parser)
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete sql/*.sql first (default: sql/ must be empty)",
+    )

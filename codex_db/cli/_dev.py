@@ -6,10 +6,10 @@ import argparse
 
 from codex_db import _target, workflow
 from codex_db.cli import _context as ctx
-from codex_db.workflow import authschema, hazards, seed
+from codex_db.workflow import authschema, hazards, pull, seed
 from codex_db.workflow.hazards import Hazard
 
-__all__ = ["cmd_gen_auth", "cmd_push", "cmd_reset", "cmd_seed", "cmd_studio"]
+__all__ = ["cmd_gen_auth", "cmd_pull", "cmd_push", "cmd_reset", "cmd_seed", "cmd_studio"]
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -103,4 +103,17 @@ def cmd_reset(args: argparse.Namespace) -> int:
     applied, files = seed.reset(target.conninfo, project)
     print(f"recreated {target.display}: {len(applied)} migration(s) applied,")
     print(f"  {len(files)} seed file(s) run: {', '.join(p.name for p in files) or 'none'}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    """Write sql/ from an existing database (to adopt it: pull, gen --check, mark)."""
+    project = ctx.project(args, required=True)
+    target = ctx.target(args)
+    pulled = pull.pull(target.conninfo, project, replace=args.replace)
+    for path in pulled.files:
+        print(f"wrote {ctx.rel(path, project)}")
+    held = ", ".join(f"{n} {kind}" for kind, n in pulled.counts.items() if n)
+    print(f"pulled {target.display}: {held}")
+    print("next: codex-db gen --check (do migrations/ build it?), then codex-db mark")
     return 0
