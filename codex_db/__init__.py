@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from psycopg import sql
 
     from codex_db import retry, triggers
+    from codex_db._deadline import deadline
     from codex_db.client import (
         Database,
         DatabaseWs,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
         ConfigError,
         CopyDataError,
         DatabaseConnectionError,
+        DeadlineExceededError,
         MigrationError,
         PoolExhaustedError,
         ServerError,
@@ -74,6 +76,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "sql": "psycopg",
     "PoolOptions": "codex_db.config",
+    "deadline": "codex_db._deadline",
     "Database": "codex_db.client",
     "DatabaseWs": "codex_db.client",
     "close_db_pool": "codex_db.client",
@@ -95,6 +98,7 @@ _LAZY: dict[str, str] = {
     "ConfigError": "codex_db.errors",
     "CopyDataError": "codex_db.errors",
     "DatabaseConnectionError": "codex_db.errors",
+    "DeadlineExceededError": "codex_db.errors",
     "MigrationError": "codex_db.errors",
     "PoolExhaustedError": "codex_db.errors",
     "ServerError": "codex_db.errors",
@@ -138,6 +142,7 @@ __all__ = [
     "Database",
     "DatabaseConnectionError",
     "DatabaseWs",
+    "DeadlineExceededError",
     "IsolationLevel",
     "MigrationError",
     "Page",
@@ -162,6 +167,7 @@ __all__ = [
     "db",
     "db_http",
     "db_ws",
+    "deadline",
     "get_all_trigger_names",
     "get_constraint_name",
     "get_error_detail",

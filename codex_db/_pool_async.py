@@ -15,14 +15,19 @@ from psycopg import pq
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from codex_db import dbtx
+from codex_db._deadline import DEADLINE, stamp
 from codex_db._dsn import display, scrub
 from codex_db._pool_base import (
+    POOL_NAME,
     RETURNED_AT,
     connect_kwargs,
     connection_hint,
     exhausted_message,
+    is_dead,
     local_timeouts,
     logger,
+    permanent_fix,
+    quiet_repeats,
 )
 from codex_db._timestamptz import register_utc_timestamptz
 from codex_db.config import PoolOptions, Settings
@@ -30,6 +35,7 @@ from codex_db.errors import ConfigError, DatabaseConnectionError, PoolExhaustedE
 
 __all__ = [
     "PARK_SECONDS",
+    "RECONNECT_DELAYS",
     "AsyncConnection",
     "AsyncEngine",
     "AsyncPinnedEngine",
@@ -59,8 +65,11 @@ if True:  # ASYNC
 else:
 
     def connection_class() -> type[AsyncConnection]:
-        """The class of the pool's connections: psycopg's `Connection`."""
-        return psycopg.Connection
+        """The class of the pool's connections: `DeadlineConnection` (psycopg's, bounded
+        by the deadline of the call it serves)."""
+        from codex_db._deadline import DeadlineConnection
+
+        return DeadlineConnection
 
 
 class AsyncEngine(Protocol):
@@ -106,6 +115,71 @@ PARK_SECONDS = 1.0
 #: A parked connection: the connection, when it left the pool, and that pool.
 _Parked = tuple[AsyncConnection, float, AsyncConnectionPool[AsyncConnection]]
 
+#: Longest wait between reconnect attempts (psycopg-pool doubles it from 1 s up to
+#: minutes): with callers waiting, and without. A restarted server is used within
+#: the first of these of accepting again.
+RECONNECT_DELAYS = (0.25, 2.0)
+
+#: How long a waiting caller sleeps in the pool at a time while connecting fails,
+#: to notice a permanent error (which no reconnect attempt fixes) at once.
+_SLICE = 0.1
+
+#: Bound on the round trips the pool does itself (set-up of a new connection, the
+#: idle check): a silent server must not hold a pool worker or a caller forever.
+_HOUSEKEEPING_SECONDS = 10.0
+
+
+class _Health:
+    """What the pool's connection attempts found (updated by `_recording` connections)."""
+
+    __slots__ = ("connecting", "error", "healthy")
+
+    def __init__(self) -> None:
+        self.connecting = 0
+        self.error: psycopg.Error | None = None
+        #: None before the first attempt ends; then whether the latest succeeded.
+        self.healthy: bool | None = None
+
+    def permanent(self) -> str | None:
+        """The fix, when the latest attempt failed in a way waiting cannot mend."""
+        error = self.error
+        return permanent_fix(error) if error is not None and self.healthy is False else None
+
+
+def _recording(base: type[AsyncConnection], health: _Health) -> type[AsyncConnection]:
+    """*base* with a ``connect()`` that tells *health* how each attempt went."""
+    parent: Any = base
+
+    class Recording(parent):  # type: ignore[misc]
+        @classmethod
+        async def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
+            health.connecting += 1
+            try:
+                conn = await super().connect(conninfo, **kwargs)
+            except psycopg.Error as exc:
+                health.error, health.healthy = exc, False
+                raise
+            finally:
+                health.connecting -= 1
+            health.healthy = True
+            return conn
+
+    Recording.__name__ = Recording.__qualname__ = base.__name__
+    Recording.__module__ = base.__module__
+    return Recording
+
+
+class _Pool(AsyncConnectionPool[AsyncConnection]):
+    """psycopg-pool's pool, reconnecting at most `RECONNECT_DELAYS` apart."""
+
+    codex_queued: list[object]
+
+    async def schedule_task(self, task: Any, delay: float) -> None:
+        if type(task).__name__ == "AddConnection":
+            waiting, idle = RECONNECT_DELAYS
+            delay = min(delay, waiting if self.codex_queued else idle)
+        await super().schedule_task(task, delay)
+
 
 class AsyncPoolEngine:
     """A psycopg-pool `AsyncConnectionPool` opened on first use; thread-safe.
@@ -149,6 +223,7 @@ class AsyncPoolEngine:
         self._park_for = _park_seconds(self.options)
         # One token per caller about to wait in the pool (list operations are atomic).
         self._queued: list[object] = []
+        self._health = _Health()
         if True:  # ASYNC
             self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -177,9 +252,15 @@ class AsyncPoolEngine:
         if True:  # ASYNC
             self._check_loop()
         conn, since = await self._unpark() or await self._lease(pool)
+        while is_dead(conn):
+            # Its server side is gone (terminated, restarted): nothing was sent on it.
+            await self._discard(conn, pool)
+            conn, since = await self._unpark() or await self._lease(pool)
+        stamp(conn, self.options.deadline)
         try:
             yield conn
         finally:
+            setattr(conn, DEADLINE, None)
             await self._release(conn, since, pool)
 
     def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
@@ -238,12 +319,33 @@ class AsyncPoolEngine:
             parked = await self._unpark()
             if parked is not None:
                 return parked
-            try:
-                return await pool.getconn(), monotonic()
-            except PoolTimeout as exc:
-                raise await self._timeout_error(pool, exc) from None
+            return await self._getconn(pool), monotonic()
         finally:
             self._queued.remove(token)
+
+    async def _getconn(self, pool: AsyncConnectionPool[AsyncConnection]) -> AsyncConnection:
+        """Wait up to the pool timeout; while connecting fails, in slices, so a permanent
+        error (bad password, unknown database...) is raised within `_SLICE`."""
+        end = monotonic() + pool.timeout
+        health = self._health
+        while True:
+            fix = health.permanent()
+            if fix is not None:
+                raise await self._cannot_connect(pool, fix)
+            left = end - monotonic()
+            try:
+                return await pool.getconn(timeout=left if health.healthy else min(left, _SLICE))
+            except PoolTimeout:
+                if monotonic() >= end:
+                    raise self._timeout_error(pool) from None
+
+    async def _discard(
+        self, conn: AsyncConnection, pool: AsyncConnectionPool[AsyncConnection]
+    ) -> None:
+        """Close dead *conn* and give it back: the pool opens a replacement."""
+        logger.info("pooled connection found dead before use, replacing it")
+        await conn.close()
+        await pool.putconn(conn)
 
     async def _release(
         self, conn: AsyncConnection, since: float, pool: AsyncConnectionPool[AsyncConnection]
@@ -267,9 +369,6 @@ class AsyncPoolEngine:
             except IndexError:
                 return
         await pool.putconn(conn)
-        if conn.closed:
-            # Lost (server restart, terminated backend): test the idle ones too.
-            await pool.check()
 
     def _oldest_is_due(self, now: float) -> bool:
         try:
@@ -290,7 +389,8 @@ class AsyncPoolEngine:
         with self._lock:
             if self._pool is not None:
                 return self._pool
-            pool = _new_pool(url, settings, self._configure, self.options)
+            pool = _new_pool(url, settings, self._configure, self.options, self._health)
+            pool.codex_queued = self._queued
             self._park_limit = settings.min_size if self._park_for > 0 else 0
             if True:  # ASYNC
                 self._loop = asyncio.get_running_loop()
@@ -312,23 +412,59 @@ class AsyncPoolEngine:
                     " loop ends, e.g. at the end of main() or in the app's lifespan"
                 )
 
-    async def _timeout_error(
-        self, pool: AsyncConnectionPool[AsyncConnection], exc: PoolTimeout
-    ) -> Exception:
+    def _timeout_error(self, pool: AsyncConnectionPool[AsyncConnection]) -> Exception:
+        """What the pool timeout means: connecting fails (say why), or every connection is busy."""
+        health = self._health
+        target = display(self._url) if self._url else self.settings.display_url
+        if health.healthy is False and health.error is not None:
+            return DatabaseConnectionError(
+                f"cannot connect to {target} (tried for {pool.timeout:.2f} s):"
+                f" {self._detail(health.error)}; {connection_hint(self.settings)}"
+            )
         stats = pool.get_stats()
-        if stats.get("connections_errors", 0) and self._url:
-            # The pool has failed to connect: say why, if that is still the case.
-            failure = await probe(self._url, self.settings)
-            if failure is not None:
-                return failure
-        return PoolExhaustedError(exhausted_message(stats, pool.timeout, pool.max_size))
+        connecting = health.connecting
+        checked_out = stats.get("pool_size", 0) - stats.get("pool_available", 0) - connecting
+        return PoolExhaustedError(
+            exhausted_message(
+                target,
+                pool.timeout,
+                pool.max_size,
+                in_use=max(checked_out, 0),
+                connecting=connecting,
+                waiting=max(len(self._queued) - 1, 0),
+            )
+        )
+
+    async def _cannot_connect(
+        self, pool: AsyncConnectionPool[AsyncConnection], fix: str
+    ) -> DatabaseConnectionError:
+        """The error for a permanent connection failure; the pool is closed, so it stops
+        retrying (and logging) in the background; the next call opens a new one."""
+        error = self._health.error
+        target = display(self._url) if self._url else self.settings.display_url
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+                self._health = _Health()
+        if True:  # ASYNC
+            await pool.close(timeout=1.0)
+        else:
+            pool.close(timeout=1.0)
+        return DatabaseConnectionError(
+            f"cannot connect to {target}: {self._detail(error)}; {fix}"
+            f" ({connection_hint(self.settings)})"
+        )
+
+    def _detail(self, error: BaseException | None) -> str:
+        text = str(error).strip() if error is not None else "unknown error"
+        return scrub(text, self._url or "").replace("\n", " ")
 
 
 async def probe(url: str, settings: Settings, timeout: int = 5) -> DatabaseConnectionError | None:
     """Try ``SELECT 1`` on a new connection to *url*; the error (redacted) if it fails."""
     try:
         async with await psycopg.AsyncConnection.connect(
-            url, connect_timeout=timeout, **connect_kwargs(settings)
+            url, **{**connect_kwargs(settings, url=url), "connect_timeout": timeout}
         ) as conn:
             await conn.execute("SELECT 1")
     except psycopg.Error as exc:
@@ -430,7 +566,11 @@ def _idle_check(after: float | None) -> Callable[[AsyncConnection], Awaitable[No
 
     async def check(conn: AsyncConnection) -> None:
         if monotonic() - getattr(conn, RETURNED_AT, monotonic()) >= after:
-            await AsyncConnectionPool.check_connection(conn)
+            stamp(conn, _HOUSEKEEPING_SECONDS)
+            try:
+                await AsyncConnectionPool.check_connection(conn)
+            finally:
+                setattr(conn, DEADLINE, None)
 
     return check
 
@@ -440,26 +580,30 @@ def _new_pool(
     settings: Settings,
     extra: Callable[[AsyncConnection], Awaitable[None]] | None,
     options: PoolOptions,
-) -> AsyncConnectionPool[AsyncConnection]:
+    health: _Health,
+) -> _Pool:
     async def configure(conn: AsyncConnection) -> None:
+        stamp(conn, _HOUSEKEEPING_SECONDS)
         await configure_connection(conn)
         if extra is not None:
             await extra(conn)
             dbtx.reset(conn)
+        setattr(conn, DEADLINE, None)
 
     logger.debug("opening connection pool on %s", display(url))
-    return AsyncConnectionPool(
+    quiet_repeats()
+    return _Pool(
         url,
-        connection_class=connection_class(),
+        connection_class=_recording(connection_class(), health),
         min_size=settings.min_size,
         max_size=settings.max_size,
         timeout=settings.pool_timeout,
         max_idle=options.max_idle,
         max_lifetime=options.max_lifetime,
-        kwargs=connect_kwargs(settings, options),
+        kwargs=connect_kwargs(settings, options, url),
         configure=configure,
         check=_idle_check(options.check_idle_after),
-        name="codex-db",
+        name=POOL_NAME,
         open=False,
     )
 

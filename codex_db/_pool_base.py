@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import select
 from collections.abc import Mapping
+from time import monotonic
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import PoolTimeout
 
 from codex_db.config import DBMethod, Pooler, PoolOptions, Settings
 from codex_db.errors import CodexDBError
 
 __all__ = [
+    "NETWORK_DEFAULTS",
+    "POOL_NAME",
     "RETURNED_AT",
     "connect_kwargs",
     "connection_hint",
     "exhausted_message",
     "is_connection_lost",
+    "is_dead",
     "local_timeouts",
     "logger",
     "milliseconds",
+    "permanent_fix",
+    "quiet_repeats",
 ]
 
 logger = logging.getLogger("codex_db")
@@ -47,8 +57,41 @@ def milliseconds(seconds: float) -> str:
     return f"{max(round(seconds * 1000), 1)}ms"
 
 
-def connect_kwargs(settings: Settings, options: PoolOptions | None = None) -> dict[str, Any]:
-    """psycopg ``connect()`` arguments for *settings*.
+#: libpq settings codex-db adds unless the URL (or ``PGCONNECT_TIMEOUT``) sets them:
+#: give up connecting after 10 s (libpq has no limit, psycopg 130 s), notice a dead
+#: peer on an idle connection within about a minute (TCP keepalives: first probe
+#: after 30 s idle, then every 10 s, 3 lost), and fail a write the peer does not
+#: acknowledge for 30 s (``tcp_user_timeout``, ms) instead of after ~15 minutes of
+#: kernel retransmissions. None of them bounds a server that answers TCP but not
+#: queries (a stalled proxy): the client-side deadline does (`PoolOptions.deadline`).
+NETWORK_DEFAULTS: Mapping[str, str] = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+}
+_ENV_OF = {"connect_timeout": "PGCONNECT_TIMEOUT"}
+
+
+def network_defaults(url: str | None) -> dict[str, str]:
+    """`NETWORK_DEFAULTS` less what *url* or the libpq environment already sets."""
+    given = conninfo_to_dict(url) if url else {}
+    return {
+        name: value
+        for name, value in NETWORK_DEFAULTS.items()
+        if name not in given and not os.environ.get(_ENV_OF.get(name, ""), "")
+    }
+
+
+def connect_kwargs(
+    settings: Settings, options: PoolOptions | None = None, url: str | None = None
+) -> dict[str, Any]:
+    """psycopg ``connect()`` arguments for *settings* (connecting to *url*).
+
+    `NETWORK_DEFAULTS` the URL does not set are added (a URL's own
+    ``connect_timeout=3`` or ``keepalives=0`` wins).
 
     The client-wide statement timeout is a startup parameter on a direct
     connection (``options=-c statement_timeout=...``: no round trip). A
@@ -57,6 +100,7 @@ def connect_kwargs(settings: Settings, options: PoolOptions | None = None) -> di
     ``SET LOCAL`` in every transaction instead (`local_timeouts`).
     """
     kwargs: dict[str, Any] = {
+        **network_defaults(url),
         "autocommit": True,
         "prepare_threshold": settings.prepare_threshold,
         "application_name": settings.application_name,
@@ -75,14 +119,117 @@ def local_timeouts(settings: Settings, options: PoolOptions | None) -> Mapping[s
     return {"statement_timeout": milliseconds(timeout)}
 
 
-def exhausted_message(stats: Mapping[str, int], timeout: float, max_size: int) -> str:
-    """The `PoolExhaustedError` message: how many connections are in use, the max, the wait."""
-    in_use = stats.get("pool_size", 0) - stats.get("pool_available", 0)
+def exhausted_message(
+    target: str,
+    timeout: float,
+    max_size: int,
+    *,
+    in_use: int,
+    connecting: int,
+    waiting: int,
+) -> str:
+    """The `PoolExhaustedError` message: what the pool's connections are doing, and the fix.
+
+    *in_use* are checked out by callers, *connecting* are being opened, and
+    *waiting* are the other callers waiting in the pool now.
+    """
+    if in_use >= max_size:
+        fix = "raise max_size or pool_timeout, or hold connections (transactions) for less time"
+    else:
+        fix = "connections are still being opened: the server is slow to accept them"
     return (
-        f"no free connection after {timeout:.2f} sec: {in_use} of max_size={max_size} in use,"
-        f" {stats.get('requests_waiting', 0)} waiting;"
-        " raise Settings.max_size or pool_timeout, or keep transactions shorter"
+        f"no free connection to {target} after {timeout:.2f} s: {in_use} of"
+        f" max_size={max_size} in use, {connecting} connecting, {waiting} other callers"
+        f" waiting; {fix}"
     )
+
+
+#: What libpq says when connecting cannot succeed by waiting: each with the fix.
+_PERMANENT = (
+    (re.compile(r"password authentication failed|authentication failed"), "fix the password"),
+    (re.compile(r'role "[^"]*" does not exist'), "fix the user name"),
+    (re.compile(r'database "[^"]*" does not exist'), "create the database, or fix its name"),
+    (re.compile(r"no pg_hba\.conf entry"), "allow this client in the server's pg_hba.conf"),
+    (re.compile(r"SSL|sslmode|certificate", re.I), "fix sslmode (and the certificates)"),
+    (
+        re.compile(r"could not translate host name|Name or service not known|nodename nor"),
+        "fix the host name",
+    ),
+    (re.compile(r"invalid (connection option|URI|integer value)"), "fix the URL's parameters"),
+)
+
+
+def permanent_fix(error: BaseException) -> str | None:
+    """The fix when *error*, from connecting, cannot go away by waiting (bad password,
+    unknown role or database, TLS refused, unresolvable host); None when it may
+    (refused during a restart, too many connections, a timeout)."""
+    text = str(error)
+    for pattern, fix in _PERMANENT:
+        if pattern.search(text):
+            return fix
+    return None
+
+
+def is_dead(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Whether idle *conn* has lost its server, found without a round trip.
+
+    An idle connection's socket has nothing to read unless the server wrote on
+    its own: a FATAL error and EOF when the backend was terminated or the
+    server stopped (or a notice or NOTIFY, which is consumed and kept).
+    """
+    pgconn = conn.pgconn
+    if pgconn.status != _CONN_OK:
+        return True
+    try:
+        poll = select.poll()
+        poll.register(pgconn.socket, select.POLLIN)
+        # A FATAL message and the EOF after it may take two reads to be seen.
+        for _ in range(3):
+            if not poll.poll(0):
+                break
+            pgconn.consume_input()
+    except (OSError, psycopg.OperationalError):
+        return True
+    return pgconn.status != _CONN_OK or pgconn.transaction_status != _IDLE
+
+
+class _Repeats(logging.Filter):
+    """Lets through one "error connecting" line of codex-db's pools per distinct error a
+    minute: psycopg-pool logs one per attempt, and attempts come every quarter second
+    while callers wait."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.msg != "error connecting in %r: %s" or not isinstance(args, tuple):
+            return True
+        if len(args) != 2 or args[0] != POOL_NAME:
+            return True
+        key, now = str(args[1]), monotonic()
+        last = self._seen.get(key)
+        if len(self._seen) > 100:
+            self._seen.clear()
+        self._seen[key] = now if last is None or now - last > 60 else last
+        return last is None or now - last > 60
+
+
+#: The name of codex-db's pools in psycopg-pool's log lines.
+POOL_NAME = "codex-db"
+_REPEATS = _Repeats()
+
+
+def quiet_repeats() -> None:
+    """Install the filter that logs each connection failure of our pools once a minute."""
+    pool_logger = logging.getLogger("psycopg.pool")
+    if _REPEATS not in pool_logger.filters:
+        pool_logger.addFilter(_REPEATS)
+
+
+_CONN_OK = psycopg.pq.ConnStatus.OK
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
 def is_connection_lost(error: BaseException) -> bool:

@@ -48,6 +48,9 @@ class TransactionOptions(msgspec.Struct, frozen=True):
     statement_timeout: float | None = None
     lock_timeout: float | None = None
     idle_in_transaction_session_timeout: float | None = None
+    deadline: float | None = None
+    """Client-side limit in seconds for the whole block, from ``BEGIN`` to ``COMMIT``
+    (the client's own ``deadline`` still applies; the sooner wins)."""
 
     @property
     def sets_begin(self) -> bool:

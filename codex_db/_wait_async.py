@@ -52,6 +52,7 @@ from psycopg import pq
 from psycopg.rows import Row
 from psycopg.waiting import Ready, Wait
 
+from codex_db._deadline import DeadlineAsyncConnection, budget, expired
 from codex_db.errors import ConfigError
 
 __all__ = [
@@ -88,6 +89,13 @@ _SelectorLoop = asyncio.selector_events.BaseSelectorEventLoop
 #: generators that complete without waiting (buffered COPY rows) before yielding.
 _MAX_BUSY = 0.005
 _last_yield = 0.0
+#: What the deadline timer sets on a waiter (ready flags are 1, 2 and 3).
+_TIME_UP = -1
+
+
+def _time_up(waiter: asyncio.Future[int]) -> None:
+    if not waiter.done():
+        waiter.set_result(_TIME_UP)
 
 
 def verified_psycopg(version: str, wait: Any = None) -> bool:
@@ -111,7 +119,8 @@ def async_connection_class(
 ) -> type[psycopg.AsyncConnection[Any]]:
     """The class of the async pools' connections: `KeepReaderConnection` where it is
     verified (*version*, default ``psycopg.__version__``) and not turned off with
-    ``CODEX_DB_ASYNC_WAIT=psycopg``; else psycopg's `AsyncConnection`.
+    ``CODEX_DB_ASYNC_WAIT=psycopg``; else `DeadlineAsyncConnection` (psycopg's
+    `AsyncConnection` waiting its own way, with deadlines and bounded cancellation).
 
     Raises:
         ConfigError: ``CODEX_DB_ASYNC_WAIT`` has another value.
@@ -124,10 +133,10 @@ def async_connection_class(
         )
     version = psycopg.__version__ if version is None else version
     if choice == "psycopg":
-        return psycopg.AsyncConnection
+        return DeadlineAsyncConnection
     if not verified_psycopg(version):
         logger.debug("psycopg %s: async connections wait the psycopg way", version)
-        return psycopg.AsyncConnection
+        return DeadlineAsyncConnection
     return KeepReaderConnection
 
 
@@ -192,11 +201,12 @@ class _Rest:
         return self.gen.send(ready)
 
 
-class KeepReaderConnection(psycopg.AsyncConnection[Row]):
+class KeepReaderConnection(DeadlineAsyncConnection[Row]):
     """An `AsyncConnection` that keeps its socket's reader registered between round trips.
 
     The async pools use it (see `async_connection_class`); connect with it directly
-    to get the same on a connection of your own.
+    to get the same on a connection of your own. Deadlines and cancellation behave
+    as in `DeadlineAsyncConnection`; on the hot path the deadline is one loop timer.
     """
 
     _codex_reader: _Reader | None = None
@@ -209,8 +219,9 @@ class KeepReaderConnection(psycopg.AsyncConnection[Row]):
     ) -> RV:
         global _last_yield
         loop = asyncio.get_running_loop()
+        limit, current = budget(self, timeout)
         if (
-            timeout is not None
+            (limit is not None and current is None)
             or self.pgconn.pipeline_status != _PIPELINE_OFF
             or not isinstance(loop, _SelectorLoop)
         ):
@@ -238,18 +249,25 @@ class KeepReaderConnection(psycopg.AsyncConnection[Row]):
                 return await super().wait(_Rest(gen, state), interval, timeout)  # type: ignore[arg-type]
             reader = self._reader(loop)
             waiter = reader.waiter = loop.create_future()
+            timer = None if current is None else loop.call_at(current[0], _time_up, waiter)
             try:
                 ready = await waiter
             except _INTERRUPTED as ex:
                 reader.waiter = None
                 self._drop_reader()
-                # psycopg cancels the query on the server and drains the generator.
+                # Abandons the connection (bounded: no waiting for the server).
                 return await super().wait(_Rest(gen, state, ex), interval, timeout)  # type: ignore[arg-type]
             except BaseException:
                 reader.waiter = None
                 self._drop_reader()
                 raise
+            finally:
+                if timer is not None:
+                    timer.cancel()
             reader.waiter = None
+            if ready == _TIME_UP and current is not None:
+                self._drop_reader()
+                raise expired(self, current)
             _last_yield = monotonic()
             try:
                 state = gen.send(ready)

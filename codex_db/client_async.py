@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any, LiteralString, Self, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
 import msgspec
-import psycopg
+from msgspec import UNSET, UnsetType
 
 from codex_db import _pool_async, _target
 from codex_db._conn_async import AsyncConn
@@ -40,7 +40,7 @@ from codex_db._pool_base import logger
 from codex_db._statements_async import AsyncStatements
 from codex_db.config import PoolOptions, Settings
 from codex_db.errors import TransactionNotSupportedError
-from codex_db.retry import RetryPolicy, is_retryable_read
+from codex_db.retry import RetryPolicy
 from codex_db.transaction_async import (
     AsyncTransaction,
     IsolationLevel,
@@ -79,6 +79,7 @@ class TransactionKwargs(TypedDict, total=False):
     statement_timeout: float | None
     lock_timeout: float | None
     idle_in_transaction_session_timeout: float | None
+    deadline: float | None
 
 
 class AsyncDatabase(AsyncStatements):
@@ -90,9 +91,10 @@ class AsyncDatabase(AsyncStatements):
     `from_url()` for a database of your own; ``codex_db.adb_http`` is the
     process-wide one. Nothing connects until the first call.
 
-    A read (a statement starting with ``SELECT``) whose connection is lost
-    under it (server restart, terminated backend) runs once more on a fresh
-    connection; writes never run twice (`codex_db.retry.is_retryable_read`).
+    Nothing is ever sent twice: a pooled connection whose server side is gone
+    (terminated backend, restart) is found before use, without a round trip, and
+    replaced; a connection lost after the statement was sent raises, since the
+    statement may have run. Each call ends within its ``deadline``.
     """
 
     __slots__ = ("_engine",)
@@ -104,6 +106,7 @@ class AsyncDatabase(AsyncStatements):
         configure: Callable[[AsyncConnection], Awaitable[None]] | None = None,
         engine: AsyncEngine | None = None,
         statement_timeout: float | None = None,
+        deadline: float | UnsetType | None = UNSET,
         pool_options: PoolOptions | None = None,
     ) -> None:
         """A client of *settings* (default: from the environment, read on first use).
@@ -111,13 +114,17 @@ class AsyncDatabase(AsyncStatements):
         *configure* runs on every new pooled connection, after codex-db's own
         set-up (msgspec JSON, generated enum types): register extra adapters
         there. *statement_timeout* (seconds) is the client-wide default; a
-        transaction's own ``statement_timeout`` overrides it. *pool_options*
+        transaction's own ``statement_timeout`` overrides it. *deadline*
+        (seconds, None for none) bounds each call on the client side, whatever
+        the network does (default `PoolOptions.deadline`, 60 s). *pool_options*
         tunes connection checks and lifetimes (`codex_db.PoolOptions`).
         """
         if engine is None:
             options = pool_options or PoolOptions()
             if statement_timeout is not None:
                 options = msgspec.structs.replace(options, statement_timeout=statement_timeout)
+            if deadline is not UNSET:
+                options = msgspec.structs.replace(options, deadline=deadline)
             engine = AsyncPoolEngine(
                 settings or Settings.from_env, configure, options, locate=_target.connect_url
             )
@@ -129,12 +136,18 @@ class AsyncDatabase(AsyncStatements):
         url: str,
         *,
         statement_timeout: float | None = None,
+        deadline: float | UnsetType | None = UNSET,
         pool_options: PoolOptions | None = None,
         **options: Any,
     ) -> Self:
         """A client of the database at *url*; *options* as for `Settings.from_url()`."""
         settings = Settings.from_url(url, **options)
-        return cls(settings, statement_timeout=statement_timeout, pool_options=pool_options)
+        return cls(
+            settings,
+            statement_timeout=statement_timeout,
+            deadline=deadline,
+            pool_options=pool_options,
+        )
 
     @classmethod
     def from_env(cls) -> Self:
@@ -254,11 +267,6 @@ class AsyncDatabase(AsyncStatements):
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> T | None:
         """The first row built with ``make(*cells)``, or ``None`` (`codex_db.dbtx.AsyncDBTX`)."""
-        try:
-            async with self._engine.checkout() as conn:
-                return await AsyncConn.of(conn).fetch_one(query, params, make)
-        except psycopg.OperationalError as exc:
-            _may_read_again(query, exc)
         async with self._engine.checkout() as conn:
             return await AsyncConn.of(conn).fetch_one(query, params, make)
 
@@ -266,11 +274,6 @@ class AsyncDatabase(AsyncStatements):
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> list[T]:
         """Every row, built with ``make(*cells)`` (`codex_db.dbtx.AsyncDBTX`)."""
-        try:
-            async with self._engine.checkout() as conn:
-                return await AsyncConn.of(conn).fetch_all(query, params, make)
-        except psycopg.OperationalError as exc:
-            _may_read_again(query, exc)
         async with self._engine.checkout() as conn:
             return await AsyncConn.of(conn).fetch_all(query, params, make)
 
@@ -390,13 +393,6 @@ class AsyncDatabaseWs(AsyncDatabase):
         """
         policy = retry or RetryPolicy(attempts=attempts)
         return await self._run(work, policy, TransactionOptions(**options))
-
-
-def _may_read_again(query: str, error: psycopg.OperationalError) -> None:
-    """Re-raise *error* unless the failed autocommit *query* may run once more."""
-    if not is_retryable_read(query, error):
-        raise error
-    logger.info("connection lost under a read, running it again: %s", error)
 
 
 async def test_adb_connection(client: AsyncDatabase | None = None) -> bool:  # noqa: PT028

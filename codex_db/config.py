@@ -361,3 +361,8 @@ class PoolOptions(msgspec.Struct, frozen=True, kw_only=True):
     statement_timeout: float | None = None
     """Client-wide default ``statement_timeout`` in seconds: set when a connection opens
     (with ``SET LOCAL`` in each transaction behind a pooler)."""
+    deadline: float | None = 60.0
+    """Client-side limit in seconds on each call (a transaction block: on the whole
+    block), counted from checkout, enforced whatever the network does; past it the
+    call raises `codex_db.DeadlineExceededError` and its connection is discarded.
+    None: no limit. ``transaction(deadline=...)`` and `codex_db.deadline()` tighten it."""

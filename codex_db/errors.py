@@ -20,6 +20,7 @@ __all__ = [
     "ConfigError",
     "CopyDataError",
     "DatabaseConnectionError",
+    "DeadlineExceededError",
     "MigrationError",
     "PoolExhaustedError",
     "ServerError",
@@ -67,6 +68,20 @@ class DatabaseConnectionError(CodexDBError, psycopg.OperationalError):
     """The configured database could not be reached (see `codex_db.test_db_connection()`).
 
     The message carries the redacted URL and the environment variable to check.
+    """
+
+    __module__ = "codex_db"
+
+
+class DeadlineExceededError(CodexDBError, psycopg.errors.QueryCanceled):
+    """A call (or transaction) ran past its client-side deadline; its connection was discarded.
+
+    Raised within the deadline plus a few milliseconds, whatever the network does
+    (a silent connection included). The statement may or may not have run: a
+    cancel request is sent to the server in the background. A subclass of
+    `psycopg.errors.QueryCanceled`, which ``statement_timeout`` raises. See
+    `codex_db.deadline()` and the ``deadline`` options of the clients and
+    ``transaction()``.
     """
 
     __module__ = "codex_db"

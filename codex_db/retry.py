@@ -6,16 +6,15 @@ when it conflicts with another; the fix is to run the *whole* transaction
 again. `codex_db.DatabaseWs.run_transaction` does that with a `RetryPolicy`;
 this module holds the policy and the rules, which have no I/O of their own.
 
-Writes in autocommit mode are never retried: a statement whose connection
-died may or may not have committed. Reads are retried once (see
-`is_retryable_read`).
+Nothing is re-run because of a lost connection: once a statement was sent, the
+server may have run it (a ``SELECT`` too: ``nextval()``, a function that writes),
+so the error is raised. The clients instead find a dead pooled connection before
+sending anything on it, and replace it (see `codex_db.DatabaseWs`).
 """
 
 from __future__ import annotations
 
 import random
-import re
-from functools import lru_cache
 
 import msgspec
 
@@ -26,8 +25,6 @@ __all__ = [
     "RETRYABLE_SQLSTATES",
     "RetryPolicy",
     "is_connection_lost",
-    "is_read_only_statement",
-    "is_retryable_read",
     "is_transient_conflict",
 ]
 
@@ -35,8 +32,6 @@ is_connection_lost.__module__ = __name__  # decided in codex_db._pool_base
 
 #: 40001 serialization_failure, 40P01 deadlock_detected: re-running the transaction fixes them.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-
-_READ = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*SELECT\b", re.I | re.S)
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,26 +65,3 @@ def is_transient_conflict(error: BaseException) -> bool:
     """Whether *error* (or an error it wraps) is a serialization failure or a deadlock."""
     found = find_database_error(error)
     return found is not None and found.sqlstate in RETRYABLE_SQLSTATES
-
-
-@lru_cache(maxsize=1024)
-def is_read_only_statement(query: str) -> bool:
-    """Whether *query* is a plain read: it starts with ``SELECT`` after comments.
-
-    The rule the autocommit clients use to decide what they may run again. A
-    ``SELECT`` that calls a function with side effects (``nextval()``, a
-    function that writes) counts as a read too: give such a query a
-    ``WITH``/``INSERT`` form, or run it in a transaction, if running it twice
-    would matter.
-    """
-    return _READ.match(query) is not None
-
-
-def is_retryable_read(query: str, error: BaseException) -> bool:
-    """Whether an autocommit call of *query* that failed with *error* may run once more.
-
-    Only reads (`is_read_only_statement`) whose connection was lost
-    (`is_connection_lost`): a write might have committed before the
-    connection died, so it is never re-run silently.
-    """
-    return is_connection_lost(error) and is_read_only_statement(query)

@@ -10,6 +10,7 @@ import psycopg
 
 from codex_db._conn_async import AsyncConn
 from codex_db._dbtx_base import ExecResult, Params
+from codex_db._deadline import tighten
 from codex_db._pool_async import AsyncConnection, is_idle
 from codex_db._statements_async import AsyncStatements
 from codex_db._transaction_base import (
@@ -113,6 +114,8 @@ def open_block(
     behind a transaction pooler); the options' timeouts override them.
     """
     outermost = is_idle(conn)
+    if options is not None:
+        tighten(conn, options.deadline)
     if outermost and options is not None and options.sets_begin:
         return _block_with_begin_options(conn, options, defaults)
     return _block(conn, options, defaults, outermost)

@@ -103,8 +103,8 @@ class TestExhaustedPool:
                 thread.join()
             assert len(errors) == 4
             message = str(errors[0])
-            assert "no free connection after 0.30 sec: 2 of max_size=2 in use" in message
-            assert "raise Settings.max_size or pool_timeout" in message
+            assert "after 0.30 s: 2 of max_size=2 in use, 0 connecting, 3 other callers" in message
+            assert "raise max_size or pool_timeout" in message
             assert [db.fetch_one("SELECT 1", (), scalar) for _ in range(5)] == [1] * 5
             assert db.fetch_one(COUNT, ("held",), scalar) == 2
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import selectors
+import time
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -23,6 +24,7 @@ from psycopg import pq, sql
 
 import codex_db._pool_async as pool_async
 from codex_db import AsyncDatabase, ConfigError
+from codex_db._deadline import DeadlineAsyncConnection
 from codex_db._wait_async import (
     WAIT_VARIABLE,
     KeepReaderConnection,
@@ -120,6 +122,21 @@ def running(conn: psycopg.AsyncConnection[Any]) -> Callable[[], bool]:
     return lambda: conn.pgconn.transaction_status == pq.TransactionStatus.ACTIVE
 
 
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    """Whether *check* becomes true within *seconds* (polled every 50 ms)."""
+    end = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _backend_gone(admin: psycopg.Connection[Any], pid: int) -> bool:
+    row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+    return row == (0,)
+
+
 def reusable(conn: psycopg.AsyncConnection[Any]) -> bool:
     return conn.pgconn.transaction_status == pq.TransactionStatus.IDLE
 
@@ -138,31 +155,31 @@ class TestChoice:
     def test_turned_off(self) -> None:
         """``CODEX_DB_ASYNC_WAIT=psycopg`` selects psycopg's own class."""
         assert (
-            async_connection_class({WAIT_VARIABLE: "psycopg"}, "3.3.9") is psycopg.AsyncConnection
+            async_connection_class({WAIT_VARIABLE: "psycopg"}, "3.3.9") is DeadlineAsyncConnection
         )
         assert (
-            async_connection_class({WAIT_VARIABLE: " PSYCOPG "}, "3.3.9") is psycopg.AsyncConnection
+            async_connection_class({WAIT_VARIABLE: " PSYCOPG "}, "3.3.9") is DeadlineAsyncConnection
         )
 
     def test_turned_off_through_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """The default reads the process environment when called."""
         monkeypatch.setenv(WAIT_VARIABLE, "psycopg")
-        assert async_connection_class() is psycopg.AsyncConnection
+        assert async_connection_class() is DeadlineAsyncConnection
         monkeypatch.delenv(WAIT_VARIABLE)
         assert async_connection_class(version="3.3.9") is KeepReaderConnection
 
     @pytest.mark.parametrize("version", ["3.2.13", "3.4.0", "3.4.0.dev1", "4.0", "3", "dev"])
     def test_unverified_psycopg_falls_back(self, version: str) -> None:
         """Outside 3.3.x the pools use psycopg's class, whatever the variable says."""
-        assert async_connection_class({}, version) is psycopg.AsyncConnection
+        assert async_connection_class({}, version) is DeadlineAsyncConnection
         assert not verified_psycopg(version)
 
     def test_installed_version_is_read(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without a version argument, ``psycopg.__version__`` decides."""
         monkeypatch.setattr(psycopg, "__version__", "3.4.1")
-        assert async_connection_class({}) is psycopg.AsyncConnection
+        assert async_connection_class({}) is DeadlineAsyncConnection
         monkeypatch.setattr(psycopg, "__version__", "3.3.1")
-        expected = KeepReaderConnection if verified_psycopg("3.3.1") else psycopg.AsyncConnection
+        expected = KeepReaderConnection if verified_psycopg("3.3.1") else DeadlineAsyncConnection
         assert async_connection_class({}) is expected
 
     def test_wait_without_timeout_falls_back(self) -> None:
@@ -186,17 +203,17 @@ class TestChoice:
 
         async def main() -> list[type[Any]]:
             classes = []
-            for cls in (KeepReaderConnection, psycopg.AsyncConnection):
+            for cls in (KeepReaderConnection, DeadlineAsyncConnection):
                 monkeypatch.setattr(pool_async, "connection_class", lambda cls=cls: cls)
                 async with (
                     AsyncDatabase.from_url(migrated_url, min_size=1, max_size=1) as client,
                     client.connection() as conn,
                 ):
                     assert await one(conn, "SELECT 1") == 1
-                    classes.append(type(conn))
+                    classes.append(type(conn).__mro__[1])  # the pool's: a recording subclass
             return classes
 
-        assert run(loop_kind, main) == [KeepReaderConnection, psycopg.AsyncConnection]
+        assert run(loop_kind, main) == [KeepReaderConnection, DeadlineAsyncConnection]
 
 
 class TestHotPath:
@@ -268,20 +285,20 @@ class TestInterruptions:
     def test_wait_for_cancels_the_query(
         self, migrated_url: str, admin: psycopg.Connection[Any], loop_kind: str
     ) -> None:
-        """A `wait_for` timeout cancels the query on the server; the connection is reusable."""
+        """A `wait_for` timeout returns at once: the connection is abandoned (closed, so a
+        pool replaces it) and the query is cancelled on the server in the background."""
 
         async def main() -> None:
             conn = await connect(migrated_url)
+            pid = conn.info.backend_pid
             try:
                 assert await one(conn, "SELECT 1") == 1
+                start = time.monotonic()
                 with pytest.raises(TimeoutError):
                     await asyncio.wait_for(one(conn, "SELECT pg_sleep(30)"), 0.3)
-                state = admin.execute(
-                    "SELECT state FROM pg_stat_activity WHERE pid = %s", (conn.info.backend_pid,)
-                ).fetchone()
-                assert state == ("idle",)
-                assert reusable(conn)
-                assert await one(conn, "SELECT 42") == 42
+                assert time.monotonic() - start < 0.5
+                assert conn.closed
+                assert wait_until(lambda: _backend_gone(admin, pid), 5)
             finally:
                 await conn.close()
 

@@ -1,0 +1,173 @@
+"""A TCP proxy in front of PostgreSQL that misbehaves on demand, for the fault tests.
+
+`FaultyProxy` forwards bytes between clients and the server, each connection on
+two threads. Faults:
+
+- `blackhole()`: stop forwarding in both directions, sockets left open (a
+  half-open TCP path or a stalled proxy: nothing errors, nothing answers); new
+  connections are accepted and then hear nothing either. `heal()` ends it.
+- `reset()`: close every connection now (as a proxy restart does).
+- `refuse()`: close each new connection at once (a server restarting), until `accept()`.
+- `lose_reply_to(marker)`: the next query whose bytes hold *marker* reaches the
+  server and runs; its reply is dropped and the client's connection closed (the
+  reply lost after the server committed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+import time
+from types import TracebackType
+
+from psycopg.conninfo import conninfo_to_dict
+
+__all__ = ["FaultyProxy"]
+
+_CHUNK = 65536
+
+
+class _Pair:
+    """One client connection and its server connection."""
+
+    def __init__(self, client: socket.socket, server: socket.socket) -> None:
+        self.client = client
+        self.server = server
+        self.lose_next_reply = False
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        for sock in (self.client, self.server):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+class FaultyProxy:
+    """Listens on 127.0.0.1 (a free port) and forwards to the server of *url*.
+
+    The server may listen on TCP or on a Unix socket (the embedded server).
+    """
+
+    def __init__(self, url: str) -> None:
+        info = conninfo_to_dict(url)
+        host, port = str(info.get("host") or "127.0.0.1"), int(info.get("port") or 5432)
+        self.dbname = str(info.get("dbname") or "postgres")
+        self._unix = f"{host}/.s.PGSQL.{port}" if host.startswith("/") else None
+        self.target = (host, port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._pairs: list[_Pair] = []
+        self._lock = threading.Lock()
+        self._holed = threading.Event()
+        self._marker: bytes | None = None
+        self._stopped = False
+        self._refusing = False
+        self.replies_lost = 0
+        threading.Thread(target=self._accept, daemon=True, name="proxy-accept").start()
+
+    def __enter__(self) -> FaultyProxy:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def url(self, **params: str) -> str:
+        """The URL of the database through the proxy, with libpq *params*."""
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        base = f"postgresql://postgres@127.0.0.1:{self.port}/{self.dbname}"
+        return base + (f"?{query}" if query else "")
+
+    def blackhole(self) -> None:
+        self._holed.set()
+
+    def heal(self) -> None:
+        self._holed.clear()
+
+    def refuse(self) -> None:
+        self._refusing = True
+
+    def accept(self) -> None:
+        self._refusing = False
+
+    def reset(self) -> None:
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for pair in pairs:
+            pair.close()
+
+    def lose_reply_to(self, marker: bytes) -> None:
+        self._marker = marker
+
+    def close(self) -> None:
+        self._stopped = True
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        self.reset()
+
+    def _accept(self) -> None:
+        while not self._stopped:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._refusing:
+                client.close()
+                continue
+            try:
+                server = self._connect()
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            pair = _Pair(client, server)
+            with self._lock:
+                self._pairs.append(pair)
+            threading.Thread(target=self._pump, args=(pair, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, False), daemon=True).start()
+
+    def _connect(self) -> socket.socket:
+        if self._unix is None:
+            return socket.create_connection(self.target, timeout=5)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.connect(self._unix)
+        return server
+
+    def _pump(self, pair: _Pair, upstream: bool) -> None:
+        src, dst = (pair.client, pair.server) if upstream else (pair.server, pair.client)
+        while not pair.closed:
+            if self._holed.is_set():
+                time.sleep(0.01)  # hold the bytes: nothing is read, nothing is sent
+                continue
+            try:
+                ready, _, _ = select.select([src], [], [], 0.05)
+                if not ready:
+                    continue
+                data = src.recv(_CHUNK)
+            except (OSError, ValueError):
+                data = b""
+            if not data:
+                pair.close()
+                return
+            if not upstream and pair.lose_next_reply:
+                self.replies_lost += 1
+                pair.close()
+                return
+            marker = self._marker
+            if upstream and marker is not None and marker in data:
+                self._marker = None
+                pair.lose_next_reply = True
+            try:
+                dst.sendall(data)
+            except OSError:
+                pair.close()
+                return
