@@ -9,6 +9,7 @@ column dropped (nothing pending: the database differs from its migrations).
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +28,8 @@ from codex_db import (
     Transaction,
     _pending_async,
     migrate,
+    test_adb_connection,
+    test_db_connection,
 )
 from codex_db._pending_base import describe, forget, pending_ids, query_name
 from codex_db.dbtx import Conn, scalar
@@ -294,6 +297,24 @@ def test_async_check_on_a_raw_connection_in_a_transaction(behind: str) -> None:
             return await _pending_async.pending(conn)
 
     assert asyncio.run(main()) == [LAST]
+
+
+# -- connection check and doctor --------------------------------------------------------------
+
+
+def test_db_connection_warns_and_returns_true(
+    databases: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """test_db_connection is True when SELECT 1 works, and logs what is pending."""
+    caplog.set_level(logging.WARNING, logger="codex_db")
+    assert test_db_connection(Database.from_url(databases["behind"])) is True
+    assert f"1 migration pending: run `codex-db migrate` ({LAST})" in caplog.text
+    caplog.clear()
+    assert asyncio.run(test_adb_connection(AsyncDatabaseWs.from_url(databases["auth"]))) is True
+    assert "5 migrations pending" in caplog.text
+    caplog.clear()
+    assert test_db_connection(Database.from_url(databases["current"])) is True
+    assert "pending" not in caplog.text
 
 
 # -- the rule ---------------------------------------------------------------------------------
