@@ -13,6 +13,7 @@ import logging
 import pickle
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -35,7 +36,7 @@ from codex_db._pending_base import describe, forget, pending_ids, query_name
 from codex_db.dbtx import Conn, scalar
 from codex_db.generated import content, users, users_async
 from codex_db.testing import TestServer
-from tests._project import ALL, LAST
+from tests._project import ALL, LAST, run
 
 AFTER_AUTH = ALL[1:]
 MISSING_COLUMN = 'column "image" does not exist'
@@ -315,6 +316,18 @@ def test_db_connection_warns_and_returns_true(
     caplog.clear()
     assert test_db_connection(Database.from_url(databases["current"])) is True
     assert "pending" not in caplog.text
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_doctor_says_to_migrate(
+    databases: dict[str, str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """doctor's migrations line: how many are pending and the command that applies them."""
+    assert run(project, "doctor", "--url", databases["behind"]) == 0
+    out = capsys.readouterr().out
+    assert f"migrations:  1 pending (run codex-db migrate): {LAST}; {len(ALL) - 1} applied" in out
+    assert run(project, "doctor", "--url", databases["current"]) == 0
+    assert f"migrations:  {len(ALL)} applied, 0 pending" in capsys.readouterr().out
 
 
 # -- the rule ---------------------------------------------------------------------------------
