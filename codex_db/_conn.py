@@ -8,8 +8,11 @@ This is the hot path of every generated query function. The adapter holds one
 `psycopg.RawCursor` per connection (sqlc's ``$1`` placeholders need no
 rewriting), fetches plain tuples and builds rows with ``make(*cells)``.
 Preparation is left to the connection's ``prepare_threshold`` (``None`` behind
-PgBouncer in transaction mode). psycopg errors propagate unchanged; `copy_rows`
-with ``types`` turns a value its column cannot take into `CopyDataError`.
+PgBouncer in transaction mode). psycopg errors propagate unchanged, but for two:
+`copy_rows` with ``types`` turns a value its column cannot take into
+`CopyDataError`, and a generated query whose table, column, function or type does
+not exist raises `PendingMigrationsError` when migrations are pending
+(`codex_db._pending.raise_if_behind`; the check runs on that error path only).
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from itertools import starmap
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
-from psycopg import RawCursor
+from psycopg import Copy, RawCursor
 from psycopg.rows import TupleRow, tuple_row
 
 from codex_db._copy import COPY_DUMPERS, copy_data_error
 from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
 from codex_db._gc import no_gc
+from codex_db._pending import raise_if_behind
+from codex_db._pending_base import UNDEFINED
 
 __all__ = ["Conn"]
 
@@ -56,13 +61,21 @@ class Conn:
 
     def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
         """The first row built with ``make(*cells)``, or None when there is none."""
-        cursor = self._cursor.execute(query, params)
+        try:
+            cursor = self._cursor.execute(query, params)
+        except UNDEFINED as exc:
+            raise_if_behind(self.connection, query, exc)
+            raise
         row = cursor.fetchone()
         return None if row is None else make(*row)
 
     def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
         """Every row, built with ``make(*cells)``."""
-        cursor = self._cursor.execute(query, params)
+        try:
+            cursor = self._cursor.execute(query, params)
+        except UNDEFINED as exc:
+            raise_if_behind(self.connection, query, exc)
+            raise
         with no_gc:  # the rows are all alive: no collector passes over them (`codex_db._gc`)
             return list(starmap(make, cursor.fetchall()))
 
@@ -70,18 +83,30 @@ class Conn:
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> Generator[T, None, None]:
         """Rows as the server sends them (single-row mode), on a cursor of their own."""
-        with RawCursor(self.connection, row_factory=tuple_row) as cursor:
-            for row in cursor.stream(query, params):
-                yield make(*row)
+        try:
+            with RawCursor(self.connection, row_factory=tuple_row) as cursor:
+                for row in cursor.stream(query, params):
+                    yield make(*row)
+        except UNDEFINED as exc:
+            raise_if_behind(self.connection, query, exc)
+            raise
 
     def execute(self, query: LiteralString, params: Params) -> int:
         """Run a statement; return the number of rows affected."""
-        cursor = self._cursor.execute(query, params)
+        try:
+            cursor = self._cursor.execute(query, params)
+        except UNDEFINED as exc:
+            raise_if_behind(self.connection, query, exc)
+            raise
         return cursor.rowcount
 
     def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
         """Run a statement; return the row count and the command tag."""
-        cursor = self._cursor.execute(query, params)
+        try:
+            cursor = self._cursor.execute(query, params)
+        except UNDEFINED as exc:
+            raise_if_behind(self.connection, query, exc)
+            raise
         return ExecResult(cursor.rowcount, cursor.statusmessage)
 
     def copy_rows(
@@ -99,18 +124,31 @@ class Conn:
         Python type, for a text COPY. A value its column cannot take raises
         `CopyDataError` naming the column; an error aborts the COPY, so no row is written.
         """
-        row: Sequence[Any] = ()
-        with self._cursor.copy(statement) as copy:
-            if types is not None:
-                copy.set_types(types)
-            try:
-                for row in rows:
-                    copy.write_row(row)
-            except Exception as exc:
-                if types is not None and not getattr(exc, "sqlstate", None):
-                    format = copy.formatter.format
-                    error = copy_data_error(statement, types, row, self._cursor, format)
-                    if error is not None:
-                        raise error from exc
-                raise
+        try:
+            with self._cursor.copy(statement) as copy:
+                self._write_rows(copy, statement, rows, types)
+        except UNDEFINED as exc:
+            raise_if_behind(self.connection, statement, exc)
+            raise
         return self._cursor.rowcount
+
+    def _write_rows(
+        self,
+        copy: Copy,
+        statement: LiteralString,
+        rows: Iterable[Sequence[Any]],
+        types: Sequence[str] | None,
+    ) -> None:
+        row: Sequence[Any] = ()
+        if types is not None:
+            copy.set_types(types)
+        try:
+            for row in rows:
+                copy.write_row(row)
+        except Exception as exc:
+            if types is not None and not getattr(exc, "sqlstate", None):
+                format = copy.formatter.format
+                error = copy_data_error(statement, types, row, self._cursor, format)
+                if error is not None:
+                    raise error from exc
+            raise

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from codex_db import dbtx
 from codex_db._deadline import DEADLINE, stamp
 from codex_db._dsn import display, scrub
+from codex_db._pending import report
 from codex_db._pool_base import (
     POOL_NAME,
     RETURNED_AT,
@@ -414,13 +415,20 @@ class PoolEngine:
         return scrub(text, self._url or "").replace("\n", " ")
 
 
-def probe(url: str, settings: Settings, timeout: int = 5) -> DatabaseConnectionError | None:
-    """Try ``SELECT 1`` on a new connection to *url*; the error (redacted) if it fails."""
+def probe(
+    url: str, settings: Settings, timeout: int = 5, *, report_pending: bool = False
+) -> DatabaseConnectionError | None:
+    """Try ``SELECT 1`` on a new connection to *url*; the error (redacted) if it fails.
+
+    With *report_pending*, pending migrations are then logged as a warning (`report`).
+    """
     try:
         with psycopg.Connection.connect(
             url, **{**connect_kwargs(settings, url=url), "connect_timeout": timeout}
         ) as conn:
             conn.execute("SELECT 1")
+            if report_pending:
+                report(conn)
     except psycopg.Error as exc:
         detail = scrub(str(exc).strip(), url).replace("\n", " ")
         return DatabaseConnectionError(

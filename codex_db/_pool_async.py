@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from codex_db import dbtx
 from codex_db._deadline import DEADLINE, stamp
 from codex_db._dsn import display, scrub
+from codex_db._pending_async import report
 from codex_db._pool_base import (
     POOL_NAME,
     RETURNED_AT,
@@ -460,13 +461,20 @@ class AsyncPoolEngine:
         return scrub(text, self._url or "").replace("\n", " ")
 
 
-async def probe(url: str, settings: Settings, timeout: int = 5) -> DatabaseConnectionError | None:
-    """Try ``SELECT 1`` on a new connection to *url*; the error (redacted) if it fails."""
+async def probe(
+    url: str, settings: Settings, timeout: int = 5, *, report_pending: bool = False
+) -> DatabaseConnectionError | None:
+    """Try ``SELECT 1`` on a new connection to *url*; the error (redacted) if it fails.
+
+    With *report_pending*, pending migrations are then logged as a warning (`report`).
+    """
     try:
         async with await psycopg.AsyncConnection.connect(
             url, **{**connect_kwargs(settings, url=url), "connect_timeout": timeout}
         ) as conn:
             await conn.execute("SELECT 1")
+            if report_pending:
+                await report(conn)
     except psycopg.Error as exc:
         detail = scrub(str(exc).strip(), url).replace("\n", " ")
         return DatabaseConnectionError(

@@ -31,6 +31,7 @@ from msgspec import UNSET, UnsetType
 from codex_db import _pool, _target
 from codex_db._conn import Conn
 from codex_db._dbtx_base import ExecResult, Params
+from codex_db._pending import report
 from codex_db._pool import (
     Connection,
     Engine,
@@ -393,6 +394,10 @@ def test_db_connection(client: Database | None = None) -> bool:  # noqa: PT028
 
     Use it at start-up or in a health check. It opens a new connection rather
     than waiting on the pool, so it fails fast and with the server's reason.
+    When the database is behind the code (migrations pending: generated queries
+    will fail with `PendingMigrationsError`), it logs a warning on the
+    ``codex_db`` logger naming them and the fix, and still returns ``True``:
+    the connection works.
 
     Raises:
         DatabaseConnectionError: with the redacted URL and the variable to check.
@@ -402,9 +407,10 @@ def test_db_connection(client: Database | None = None) -> bool:  # noqa: PT028
     if not isinstance(engine, PoolEngine):
         with engine.checkout() as conn:
             conn.execute("SELECT 1")
+            report(conn)
         return True
     url = engine.url()
-    error = _pool.probe(url, engine.settings)
+    error = _pool.probe(url, engine.settings, report_pending=True)
     if error is not None:
         raise error
     return True

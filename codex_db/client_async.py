@@ -30,6 +30,7 @@ from msgspec import UNSET, UnsetType
 from codex_db import _pool_async, _target
 from codex_db._conn_async import AsyncConn
 from codex_db._dbtx_base import ExecResult, Params
+from codex_db._pending_async import report
 from codex_db._pool_async import (
     AsyncConnection,
     AsyncEngine,
@@ -400,6 +401,10 @@ async def test_adb_connection(client: AsyncDatabase | None = None) -> bool:  # n
 
     Use it at start-up or in a health check. It opens a new connection rather
     than waiting on the pool, so it fails fast and with the server's reason.
+    When the database is behind the code (migrations pending: generated queries
+    will fail with `PendingMigrationsError`), it logs a warning on the
+    ``codex_db`` logger naming them and the fix, and still returns ``True``:
+    the connection works.
 
     Raises:
         DatabaseConnectionError: with the redacted URL and the variable to check.
@@ -409,12 +414,13 @@ async def test_adb_connection(client: AsyncDatabase | None = None) -> bool:  # n
     if not isinstance(engine, AsyncPoolEngine):
         async with engine.checkout() as conn:
             await conn.execute("SELECT 1")
+            await report(conn)
         return True
     if True:  # ASYNC
         url = await asyncio.to_thread(engine.url)
     else:
         url = engine.url()
-    error = await _pool_async.probe(url, engine.settings)
+    error = await _pool_async.probe(url, engine.settings, report_pending=True)
     if error is not None:
         raise error
     return True

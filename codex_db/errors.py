@@ -3,15 +3,19 @@
 Database errors stay psycopg's: catch ``psycopg.errors.UniqueViolation`` and
 friends, or use the helpers in this module. Our own failures form a small tree
 under `CodexDBError`; where a failure is a database-level one, the class also
-subclasses the matching psycopg class.
+subclasses the matching psycopg class. `PendingMigrationsError` is the one that
+replaces a server error: a generated query's ``UndefinedColumn`` (and the like)
+when migrations are pending, still an instance of psycopg's class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import ClassVar
 
 import psycopg
 import psycopg_pool
+from psycopg import errors as pg_errors
 
 from codex_db._error_base import CodexDBError
 
@@ -22,6 +26,7 @@ __all__ = [
     "DatabaseConnectionError",
     "DeadlineExceededError",
     "MigrationError",
+    "PendingMigrationsError",
     "PoolExhaustedError",
     "ServerError",
     "TransactionNotSupportedError",
@@ -115,6 +120,86 @@ class CopyDataError(CodexDBError, psycopg.DataError):
     """
 
     __module__ = "codex_db"
+
+
+class PendingMigrationsError(CodexDBError, psycopg.ProgrammingError):
+    """A generated query needs what a pending migration creates: the database is behind the code.
+
+    Raised in place of psycopg's ``UndefinedTable``, ``UndefinedColumn``,
+    ``UndefinedFunction`` or ``UndefinedObject`` (``relation "users" does not
+    exist``) when the database has migrations pending, typically because new code
+    was deployed before its migration. The fix is ``codex-db migrate``; migrate
+    before deploying the code that needs it. The message names the query (its sqlc
+    name, e.g. ``GetUser``), the server's message, how many migrations are pending
+    and the first few; `query_name` and `pending` carry them.
+
+    Each instance is also of psycopg's class (`PendingMigrationsError.UndefinedColumn`
+    is a ``psycopg.errors.UndefinedColumn``), with its ``sqlstate`` and ``diag``, so
+    existing ``except`` clauses still catch it; the original error is the ``__cause__``.
+    """
+
+    __module__ = "codex_db"
+
+    UndefinedTable: ClassVar[type[PendingMigrationsError]]
+    UndefinedColumn: ClassVar[type[PendingMigrationsError]]
+    UndefinedFunction: ClassVar[type[PendingMigrationsError]]
+    UndefinedObject: ClassVar[type[PendingMigrationsError]]
+
+    query_name: str = ""
+    """The sqlc name of the query that failed (``GetUser``)."""
+    pending: tuple[str, ...] = ()
+    """The ids of the pending migrations, in the order ``codex-db migrate`` runs them."""
+
+    @classmethod
+    def of(
+        cls,
+        error: psycopg.Error,
+        message: str,
+        query_name: str,
+        pending: Sequence[str],
+        encoding: str = "utf-8",
+    ) -> PendingMigrationsError:
+        """The error to raise for *error*: of its psycopg class, with its diagnostics and cause."""
+        variant = next((v for base, v in _PENDING_VARIANTS if isinstance(error, base)), cls)
+        raised = variant(message, info=error.pgresult, encoding=encoding, pgconn=error.pgconn)
+        raised.query_name = query_name
+        raised.pending = tuple(pending)
+        raised.__cause__ = error
+        return raised
+
+
+class _UndefinedTablePendingError(PendingMigrationsError, pg_errors.UndefinedTable):
+    __module__ = "codex_db"
+    __qualname__ = "PendingMigrationsError.UndefinedTable"
+
+
+class _UndefinedColumnPendingError(PendingMigrationsError, pg_errors.UndefinedColumn):
+    __module__ = "codex_db"
+    __qualname__ = "PendingMigrationsError.UndefinedColumn"
+
+
+class _UndefinedFunctionPendingError(PendingMigrationsError, pg_errors.UndefinedFunction):
+    __module__ = "codex_db"
+    __qualname__ = "PendingMigrationsError.UndefinedFunction"
+
+
+class _UndefinedObjectPendingError(PendingMigrationsError, pg_errors.UndefinedObject):
+    __module__ = "codex_db"
+    __qualname__ = "PendingMigrationsError.UndefinedObject"
+
+
+PendingMigrationsError.UndefinedTable = _UndefinedTablePendingError
+PendingMigrationsError.UndefinedColumn = _UndefinedColumnPendingError
+PendingMigrationsError.UndefinedFunction = _UndefinedFunctionPendingError
+PendingMigrationsError.UndefinedObject = _UndefinedObjectPendingError
+
+#: psycopg's class -> the `PendingMigrationsError` raised in its place.
+_PENDING_VARIANTS: tuple[tuple[type[psycopg.Error], type[PendingMigrationsError]], ...] = (
+    (pg_errors.UndefinedTable, _UndefinedTablePendingError),
+    (pg_errors.UndefinedColumn, _UndefinedColumnPendingError),
+    (pg_errors.UndefinedFunction, _UndefinedFunctionPendingError),
+    (pg_errors.UndefinedObject, _UndefinedObjectPendingError),
+)
 
 
 def find_database_error(error: object) -> psycopg.Error | None:

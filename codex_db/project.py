@@ -111,6 +111,15 @@ class Project(msgspec.Struct, frozen=True):
         """The forward migration files (``NNNN.slug.sql``), in file-name order."""
         return sorted(p for p in self.migrations.glob("*.sql") if not _is_rollback(p))
 
+    def migration_ids(self) -> list[str]:
+        """The ids yoyo records the forward migrations under (``0001.auth``), in file-name order.
+
+        yoyo's id is the file name without ``.sql``; its ``post-apply`` hooks run after
+        every apply and are never recorded, so they are left out.
+        """
+        ids = (p.name.removesuffix(".sql") for p in self.migration_files())
+        return [i for i in ids if not i.startswith("post-apply")]
+
 
 def _is_rollback(path: Path) -> bool:
     return path.name.endswith(".rollback.sql")

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: async source -> generated sync twin, relative to the repository root.
 MODULES: dict[str, str] = {
     "codex_db/_conn_async.py": "codex_db/_conn.py",
+    "codex_db/_pending_async.py": "codex_db/_pending.py",
     "codex_db/_statements_async.py": "codex_db/_statements.py",
     "codex_db/_pool_async.py": "codex_db/_pool.py",
     "codex_db/transaction_async.py": "codex_db/transaction.py",
@@ -46,6 +47,7 @@ NAMES: dict[str, str] = {
     "AsyncConn": "Conn",
     "AsyncConnection": "Connection",
     "AsyncConnectionPool": "ConnectionPool",
+    "AsyncCopy": "Copy",
     "AsyncCursor": "Cursor",
     "AsyncDBTX": "DBTX",
     "AsyncDatabase": "Database",

@@ -100,10 +100,12 @@ def _doctor_migrations(args: argparse.Namespace, target: ctx.Target) -> None:
     statuses = migrate.status(target.conninfo, source=ctx.project(args).migrations)
     pending = [s.id for s in statuses if s.applied_at is None]
     edited = [s.id for s in statuses if s.edited]
-    print(
-        f"migrations:  {len(statuses) - len(pending)} applied, {len(pending)} pending"
-        + (f" ({', '.join(pending)})" if pending else "")
-        + (f"; EDITED: {', '.join(edited)}" if edited else "")
+    applied = len(statuses) - len(pending)
+    state = (
+        f"{len(pending)} pending (run codex-db migrate): {', '.join(pending)}; {applied} applied"
+        if pending
+        else f"{applied} applied, 0 pending"
     )
+    print(f"migrations:  {state}" + (f"; EDITED: {', '.join(edited)}" if edited else ""))
     holder = migrate.lock_status(target.conninfo)
     print(f"lock:        {holder.describe() if holder else 'free'}")
