@@ -46,7 +46,7 @@ _LOST_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 def connection_hint(settings: Settings) -> str:
     """Which environment variable to check when *settings* cannot connect."""
     if settings.method is DBMethod.EMBEDDED:
-        return "check the embedded server (CODEX_DB_DATA_DIR), or set DATABASE_URL"
+        return "check the embedded server (CODEX_DB_EMBEDDED_DIR), or set DATABASE_URL"
     if settings.method is DBMethod.LOCAL_PROXY:
         return "check DATABASE_URL_LOCAL_PROXY and that the local server runs"
     return "check DATABASE_URL (and DB_METHOD) and that the server accepts connections"

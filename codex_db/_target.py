@@ -21,7 +21,10 @@ The rules:
 - **Embedded and auto-migrate.** The embedded server is migrated when the
   runtime or the studio first uses it; the migration commands (``codex-db
   migrate``, ``status``, ``rollback``...) start it without migrating, since
-  managing migrations is their job.
+  managing migrations is their job. After ``codex-db rollback`` it is *held*
+  (`hold_migrations()`: a file in its data directory) and the runtime migrates
+  it no more, so what was rolled back stays rolled back, until ``codex-db
+  migrate`` or ``reset`` brings it up to date (`release_migrations()`).
 """
 
 from __future__ import annotations
@@ -29,15 +32,32 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 
 from codex_db._dsn import Secret, direct_url
 from codex_db.config import DBMethod, Pooler, Settings, read_env
 
-__all__ = ["Target", "connect_url", "of", "resolve", "start"]
+__all__ = [
+    "HOLD_FILE",
+    "Target",
+    "connect_url",
+    "hold_migrations",
+    "migrations_held",
+    "of",
+    "release_migrations",
+    "resolve",
+    "start",
+]
+
+#: The file in the embedded server's data directory that stops the runtime migrating it.
+HOLD_FILE = "codex-db-migrations-held"
 
 _logger = logging.getLogger("codex_db")
+#: Data directories whose hold this process has logged, so each is logged once.
+_held_logged: set[Path] = set()
 
 
 class Target(msgspec.Struct, frozen=True):
@@ -49,6 +69,8 @@ class Target(msgspec.Struct, frozen=True):
     production: bool
     url: Secret | None = None
     """The URL to connect to; ``None`` for an embedded server not started yet."""
+    data_dir: Path | None = None
+    """The embedded server's data directory, once `start()` started it."""
 
     @property
     def embedded(self) -> bool:
@@ -57,7 +79,10 @@ class Target(msgspec.Struct, frozen=True):
 
     @property
     def auto_migrate(self) -> bool:
-        """Whether `start()` applies pending migrations by default (the embedded server only)."""
+        """Whether `start()` applies pending migrations by default (the embedded server only).
+
+        `start()` also skips them while the embedded database is held (`hold_migrations()`).
+        """
         return self.embedded and self.settings.auto_migrate
 
     @property
@@ -115,22 +140,81 @@ def of(settings: Settings) -> Target:
 def start(target: Target, *, migrate: bool | None = None) -> Target:
     """*target* with its URL known: the embedded server is started (and joined) if need be.
 
-    It is migrated when *migrate* is true (default: `Target.auto_migrate`). It
-    blocks: async callers run it in a thread.
+    It is migrated when *migrate* is true (default: `Target.auto_migrate`, unless
+    `migrations_held()`). It blocks: async callers run it in a thread.
     """
     if target.url is not None:
         return target
     from codex_db.server import start_embedded
 
     server = start_embedded(target.settings.data_dir)
-    if target.auto_migrate if migrate is None else migrate:
+    started = msgspec.structs.replace(target, url=Secret.of(server.url), data_dir=server.data_dir)
+    if _auto_migrates(started) if migrate is None else migrate:
         _migrate(server.url)
-    return msgspec.structs.replace(target, url=Secret.of(server.url))
+    return started
+
+
+def hold_migrations(target: Target, why: str) -> bool:
+    """Stop the runtime migrating *target*, the embedded database; whether it was held.
+
+    Call it after rolling migrations back by hand (``codex-db rollback``), so
+    the next runtime call does not apply them again. *why* is written in the
+    file that holds it. Any other database is never auto-migrated: nothing to do.
+    """
+    if not target.embedded or target.data_dir is None:
+        return False
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    (target.data_dir / HOLD_FILE).write_text(
+        f"{why} ({stamp}).\nThe clients and the studio apply no migration to this embedded"
+        " database while this file exists: `codex-db migrate` (or `codex-db reset`) brings"
+        " it up to date and deletes it.\n"
+    )
+    return True
+
+
+def release_migrations(target: Target) -> bool:
+    """Let the runtime migrate *target* again; whether it was held.
+
+    Call it once the embedded database is up to date (``codex-db migrate``, ``reset``).
+    """
+    if target.data_dir is None:
+        return False
+    try:
+        (target.data_dir / HOLD_FILE).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def migrations_held(target: Target) -> str | None:
+    """Why the runtime does not migrate *target* (`hold_migrations()`), or ``None``."""
+    if target.data_dir is None:
+        return None
+    try:
+        return (target.data_dir / HOLD_FILE).read_text().strip()
+    except FileNotFoundError:
+        return None
 
 
 def connect_url(settings: Settings) -> str:
     """The URL a pool of *settings* connects to (starting and migrating the embedded server)."""
     return start(of(settings)).conninfo
+
+
+def _auto_migrates(target: Target) -> bool:
+    """`Target.auto_migrate`, unless held; a hold is logged once per process."""
+    held = migrations_held(target)
+    if held is None or target.data_dir is None:
+        return target.auto_migrate
+    if target.auto_migrate and target.data_dir not in _held_logged:
+        _held_logged.add(target.data_dir)
+        _logger.info(
+            "not migrating the embedded database: %s (%s); `codex-db migrate` brings it up to"
+            " date and lets the runtime migrate it again",
+            held.splitlines()[0],
+            target.data_dir / HOLD_FILE,
+        )
+    return False
 
 
 def _migrate(url: str) -> None:

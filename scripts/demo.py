@@ -1,7 +1,7 @@
 """The codex-db demo: the reference README's scenarios, run against a real database.
 
 Uses ``DATABASE_URL`` when set (migrating it first), otherwise the embedded
-PostgreSQL 18 in ``./.codex-db/pgdata``. Every run uses fresh names, so it can
+PostgreSQL 18 in the project's ``.codex-db/pgdata``. Every run uses fresh names, so it can
 run again and again on the same database.
 """
 
@@ -33,6 +33,7 @@ from codex_db import (
 from codex_db.auth import get_session, sign_session_token
 from codex_db.generated import content, media_items, models, organizations, sessions, users
 from codex_db.project import Project
+from codex_db.server import default_data_dir
 from codex_db.workflow import seed
 
 T = TypeVar("T")
@@ -69,9 +70,8 @@ def _connect() -> None:
         )
         print(f"  {len(applied)} migration(s) applied" if applied else "  migrations up to date")
     else:
-        print(
-            "no DATABASE_URL: the embedded PostgreSQL 18 in ./.codex-db/pgdata (migrated on start)"
-        )
+        where = default_data_dir()
+        print(f"no DATABASE_URL: the embedded PostgreSQL 18 in {where} (migrated on start)")
     test_db_connection()
     version = db_http.query_one("SHOW server_version")
     print(f"connected: PostgreSQL {version[0] if version else '?'}  {db_http!r}")

@@ -361,7 +361,7 @@ class TestEmbeddedDefault:
         for name in ("DB_METHOD", "DATABASE_URL", "NODE_ENV", "APP_ENV"):
             monkeypatch.delenv(name, raising=False)
         data_dir = tmp_path / "pgdata"
-        monkeypatch.setenv("CODEX_DB_DATA_DIR", str(data_dir))
+        monkeypatch.setenv("CODEX_DB_EMBEDDED_DIR", str(data_dir))
         user = f"e-{uuid.uuid4().hex[:8]}"
         try:
             with Database() as client:

@@ -7,10 +7,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from codex_db import ConfigError, DBMethod, Pooler, Settings, _target
+from codex_db import ConfigError, Database, DBMethod, Pooler, Settings, _target, migrate
 from codex_db._dsn import direct_url, is_pooled, is_pooler_host
+from codex_db.cli import main
 from codex_db.config import is_production
 from codex_db.server import start_embedded
+from tests._project import ALL
 
 NEON = "postgresql://app:pw@ep-cool-123456.us-east-2.aws.neon.tech/codex"
 POOLED = "postgresql://app:pw@ep-cool-123456-pooler.us-east-2.aws.neon.tech/codex"
@@ -211,3 +213,48 @@ def test_start_runs_the_embedded_server_and_migrates_only_when_asked(tmp_path: P
             assert conn.execute("SELECT to_regclass('users')").fetchone() == ("users",)
     finally:
         start_embedded(tmp_path / "pgdata").stop()
+
+
+def _applied(client: Database) -> list[str]:
+    """The migrations recorded as applied, through a runtime client (its first call starts it)."""
+    rows = client.query("SELECT migration_id FROM _yoyo_migration ORDER BY applied_at_utc")
+    return [str(row[0]) for row in rows]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_env")
+def test_a_rollback_of_the_embedded_database_stays_rolled_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The runtime migrates a fresh embedded database, not one `codex-db rollback` held back.
+
+    `codex-db migrate` (or `reset`) brings it up to date and lets the runtime migrate it again.
+    """
+    data_dir = tmp_path / "pgdata"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CODEX_DB_EMBEDDED_DIR", str(data_dir))
+    try:
+        with Database() as client:
+            assert _applied(client) == ALL  # fresh: migrated on the first call
+        assert main(["rollback", "--yes"]) == 0
+        with Database() as client:
+            assert _applied(client) == ALL[:-1]  # held: the rolled-back one stays rolled back
+        assert "will not migrate the embedded database again" in capsys.readouterr().out
+        assert main(["migrate", "--skip-drift-check"]) == 0
+        assert "the clients migrate it on start again" in capsys.readouterr().out
+        migrate.rollback(start_embedded(data_dir).url)  # as a newly pulled migration would be
+        with Database() as client:
+            assert _applied(client) == ALL  # released: migrated again
+        assert main(["rollback", "--yes"]) == 0
+        assert (data_dir / _target.HOLD_FILE).is_file()
+        assert main(["reset", "--yes"]) == 0  # recreated and migrated: released too
+        assert not (data_dir / _target.HOLD_FILE).exists()
+    finally:
+        start_embedded(data_dir).stop()
+
+
+def test_only_the_embedded_database_is_held() -> None:
+    """A URL target is never auto-migrated: holding it does nothing."""
+    target = _target.resolve(LOCAL, environ={})
+    assert not _target.hold_migrations(target, "rolled back")
+    assert _target.migrations_held(target) is None

@@ -101,6 +101,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     project = ctx.project(args)
     ctx.confirm(args, f"drop and recreate {target.display} (every row is lost)?")
     applied, files = seed.reset(target.conninfo, project)
+    _target.release_migrations(target)  # up to date: the clients may migrate it again
     print(f"recreated {target.display}: {len(applied)} migration(s) applied,")
     print(f"  {len(files)} seed file(s) run: {', '.join(p.name for p in files) or 'none'}")
     return 0

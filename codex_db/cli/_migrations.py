@@ -51,6 +51,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if applied
         else "nothing to apply: up to date"
     )
+    if _target.release_migrations(target):
+        print("the embedded database is up to date: the clients migrate it on start again")
     _warn_edited(target, project)
     return 0
 
@@ -105,6 +107,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     for mid in done:
         print(f"  rolled back {mid}")
     print(f"{len(done)} migration(s) rolled back")
+    if _target.hold_migrations(target, f"codex-db rollback rolled back {', '.join(done)}"):
+        print(
+            "the clients and the studio will not migrate the embedded database again"
+            " until `codex-db migrate` brings it up to date"
+        )
     return 0
 
 
