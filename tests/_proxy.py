@@ -4,8 +4,9 @@
 two threads. Faults:
 
 - `blackhole()`: stop forwarding in both directions, sockets left open (a
-  half-open TCP path or a stalled proxy: nothing errors, nothing answers); new
-  connections are accepted and then hear nothing either. `heal()` ends it.
+  half-open TCP path or a stalled proxy: nothing errors, nothing answers). A
+  connection opened meanwhile never hears anything, even after `heal()` (as a
+  dropped SYN: only a new attempt gets through). `heal()` ends it.
 - `reset()`: close every connection now (as a proxy restart does).
 - `refuse()`: close each new connection at once (a server restarting), until `accept()`.
 - `lose_reply_to(marker)`: the next query whose bytes hold *marker* reaches the
@@ -37,6 +38,7 @@ class _Pair:
         self.server = server
         self.lose_next_reply = False
         self.closed = False
+        self.doomed = False
 
     def close(self) -> None:
         self.closed = True
@@ -130,6 +132,7 @@ class FaultyProxy:
                 continue
             server.settimeout(None)
             pair = _Pair(client, server)
+            pair.doomed = self._holed.is_set()
             with self._lock:
                 self._pairs.append(pair)
             threading.Thread(target=self._pump, args=(pair, True), daemon=True).start()
@@ -145,7 +148,7 @@ class FaultyProxy:
     def _pump(self, pair: _Pair, upstream: bool) -> None:
         src, dst = (pair.client, pair.server) if upstream else (pair.server, pair.client)
         while not pair.closed:
-            if self._holed.is_set():
+            if self._holed.is_set() or pair.doomed:
                 time.sleep(0.01)  # hold the bytes: nothing is read, nothing is sent
                 continue
             try:

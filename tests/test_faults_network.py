@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -27,6 +28,22 @@ from codex_db import (
 from codex_db._pool_base import NETWORK_DEFAULTS, network_defaults
 from codex_db.dbtx import scalar
 from tests._proxy import FaultyProxy
+
+T = TypeVar("T")
+
+pytestmark = pytest.mark.slow
+
+LOOPS = ["asyncio", "uvloop"]
+
+
+def run_loop(loop_kind: str, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``main()`` on a new event loop of *loop_kind* (uvloop skips when not installed)."""
+    if loop_kind == "uvloop":
+        uvloop = pytest.importorskip("uvloop")
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main())
+    return asyncio.run(main())
+
 
 LEDGER = """
 CREATE TABLE ledger (id serial PRIMARY KEY, note text NOT NULL);
@@ -155,7 +172,8 @@ class TestDeadline:
             assert time.monotonic() - start < 1.4
             assert db.fetch_one("SELECT 4", (), scalar) == 4
 
-    def test_async_cancellation_returns_promptly(self, proxy: FaultyProxy) -> None:
+    @pytest.mark.parametrize("loop_kind", LOOPS)
+    def test_async_cancellation_returns_promptly(self, proxy: FaultyProxy, loop_kind: str) -> None:
         """asyncio.timeout(1) around a silent call returns after ~1 s (psycopg's own wait: 11 s)."""
 
         async def main() -> float:
@@ -171,11 +189,12 @@ class TestDeadline:
                 assert await db.fetch_one("SELECT 5", (), scalar) == 5
                 return took
 
-        took = asyncio.run(main())
-        figure("asyncio.timeout(1) returned after", took)
+        took = run_loop(loop_kind, main)
+        figure(f"{loop_kind}: asyncio.timeout(1) returned after", took)
         assert took < 1.5
 
-    def test_async_deadline(self, proxy: FaultyProxy) -> None:
+    @pytest.mark.parametrize("loop_kind", LOOPS)
+    def test_async_deadline(self, proxy: FaultyProxy, loop_kind: str) -> None:
         async def main() -> float:
             async with AsyncDatabase.from_url(proxy.url(), min_size=1, deadline=1.0) as db:
                 await db.fetch_one("SELECT 1", (), scalar)
@@ -188,8 +207,8 @@ class TestDeadline:
                 assert await db.fetch_one("SELECT 6", (), scalar) == 6
                 return took
 
-        took = asyncio.run(main())
-        figure("async blackholed call raised after", took)
+        took = run_loop(loop_kind, main)
+        figure(f"{loop_kind}: blackholed call raised after", took)
         assert 1.0 <= took < 1.5
 
 
@@ -244,6 +263,28 @@ class TestFailFast:
         message = str(caught.value)
         assert "2 of max_size=2 in use, 0 connecting, 0 other callers waiting" in message
         assert ledger_url.split("/")[-1].split("?")[0] in message  # names the database
+
+    def test_blackholed_connects_recover_within_connect_timeout(self, proxy: FaultyProxy) -> None:
+        """New connections go unanswered for 3 s (and an attempt made then never completes):
+        the first call succeeds within the default connect_timeout (10 s) instead of
+        psycopg's 130 s."""
+        with Database.from_url(proxy.url(), min_size=1, pool_timeout=20) as db:
+            proxy.blackhole()
+            threading.Timer(3.0, proxy.heal).start()
+            start = time.monotonic()
+            assert db.fetch_one("SELECT 8", (), scalar) == 8
+            took = time.monotonic() - start
+        figure("first call, connections blackholed for the first 3 s", took)
+        assert took < 11.0
+
+    def test_tls_required_but_refused_raises_within_a_second(self, proxy: FaultyProxy) -> None:
+        with Database.from_url(proxy.url(sslmode="require"), pool_timeout=30) as db:
+            start = time.monotonic()
+            with pytest.raises(DatabaseConnectionError, match="SSL") as caught:
+                db.fetch_one("SELECT 1", (), scalar)
+            took = time.monotonic() - start
+        figure("sslmode=require refused: raised after", took)
+        assert took < 1.5 and "fix sslmode" in str(caught.value)
 
     def test_recovery_within_a_second_of_the_server_accepting(self, proxy: FaultyProxy) -> None:
         """The server refuses for 4.5 s; a waiting caller gets through soon after it accepts
