@@ -28,13 +28,14 @@ from codex_db._pool_base import (
     connection_hint,
     exhausted_message,
     is_dead,
+    is_prepared_refusal,
     local_timeouts,
     logger,
     permanent_fix,
     quiet_repeats,
 )
 from codex_db._timestamptz import register_utc_timestamptz
-from codex_db.config import PoolOptions, Settings
+from codex_db.config import Pooler, PoolOptions, Settings
 from codex_db.errors import ConfigError, DatabaseConnectionError, PoolExhaustedError
 
 __all__ = [
@@ -84,6 +85,10 @@ class Engine(Protocol):
 
     def describe(self) -> str:
         """The redacted target, for reprs and messages."""
+        ...
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        """Whether *error* is a pooler refusing prepared statements; if so, stop preparing."""
         ...
 
 
@@ -215,6 +220,7 @@ class PoolEngine:
         # One token per caller about to wait in the pool (list operations are atomic).
         self._queued: list[object] = []
         self._health = _Health()
+        self._unprepared = False
 
     @property
     def settings(self) -> Settings:
@@ -244,6 +250,8 @@ class PoolEngine:
             self._discard(conn, pool)
             conn, since = self._unpark() or self._lease(pool)
         stamp(conn, self.options.deadline)
+        if self._unprepared and conn.prepare_threshold is not None:
+            conn.prepare_threshold = None
         try:
             yield conn
         finally:
@@ -274,6 +282,28 @@ class PoolEngine:
         if settings is None:
             return "from the environment (not resolved yet)"
         return display(self._url) if self._url else settings.display_url
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        """Whether *error* shows the pooler refusing prepared statements (``DATABASE_POOLER=
+        transaction`` on a pooler without support). If so, this pool stops preparing, with
+        one warning naming the setting; the failed statement did not run (it failed at
+        Parse or Bind), so an autocommit call may run it again."""
+        if self.settings.pooler is not Pooler.TRANSACTION or not is_prepared_refusal(error):
+            return False
+        if not self._unprepared:
+            self._unprepared = True
+            pool = self._pool
+            if pool is not None and isinstance(pool.kwargs, dict):
+                pool.kwargs["prepare_threshold"] = None
+            logger.warning(
+                "the pooler at %s refused a prepared statement (%s): this client no longer"
+                " prepares statements. Set DATABASE_POOLER=transaction-unprepared (or"
+                " pooler='transaction-unprepared') for a pooler without prepared-statement"
+                " support, e.g. PgBouncer before 1.21 or with max_prepared_statements = 0",
+                self.describe(),
+                str(error).strip().splitlines()[0],
+            )
+        return True
 
     def stats(self) -> dict[str, int]:
         """The pool's counters (`psycopg_pool` ``get_stats()``), empty before it opens."""
@@ -466,6 +496,10 @@ class PinnedEngine:
 
     def close(self) -> None:
         """The connection belongs to whoever pinned it: nothing to do."""
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        """A pinned connection is direct: never."""
+        return False
 
     def describe(self) -> str:
         info = self.connection.info

@@ -25,13 +25,14 @@ from codex_db._pool_base import (
     connection_hint,
     exhausted_message,
     is_dead,
+    is_prepared_refusal,
     local_timeouts,
     logger,
     permanent_fix,
     quiet_repeats,
 )
 from codex_db._timestamptz import register_utc_timestamptz
-from codex_db.config import PoolOptions, Settings
+from codex_db.config import Pooler, PoolOptions, Settings
 from codex_db.errors import ConfigError, DatabaseConnectionError, PoolExhaustedError
 
 __all__ = [
@@ -94,6 +95,10 @@ class AsyncEngine(Protocol):
 
     def describe(self) -> str:
         """The redacted target, for reprs and messages."""
+        ...
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        """Whether *error* is a pooler refusing prepared statements; if so, stop preparing."""
         ...
 
 
@@ -225,6 +230,7 @@ class AsyncPoolEngine:
         # One token per caller about to wait in the pool (list operations are atomic).
         self._queued: list[object] = []
         self._health = _Health()
+        self._unprepared = False
         if True:  # ASYNC
             self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -258,6 +264,8 @@ class AsyncPoolEngine:
             await self._discard(conn, pool)
             conn, since = await self._unpark() or await self._lease(pool)
         stamp(conn, self.options.deadline)
+        if self._unprepared and conn.prepare_threshold is not None:
+            conn.prepare_threshold = None
         try:
             yield conn
         finally:
@@ -292,6 +300,28 @@ class AsyncPoolEngine:
         if settings is None:
             return "from the environment (not resolved yet)"
         return display(self._url) if self._url else settings.display_url
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        """Whether *error* shows the pooler refusing prepared statements (``DATABASE_POOLER=
+        transaction`` on a pooler without support). If so, this pool stops preparing, with
+        one warning naming the setting; the failed statement did not run (it failed at
+        Parse or Bind), so an autocommit call may run it again."""
+        if self.settings.pooler is not Pooler.TRANSACTION or not is_prepared_refusal(error):
+            return False
+        if not self._unprepared:
+            self._unprepared = True
+            pool = self._pool
+            if pool is not None and isinstance(pool.kwargs, dict):
+                pool.kwargs["prepare_threshold"] = None
+            logger.warning(
+                "the pooler at %s refused a prepared statement (%s): this client no longer"
+                " prepares statements. Set DATABASE_POOLER=transaction-unprepared (or"
+                " pooler='transaction-unprepared') for a pooler without prepared-statement"
+                " support, e.g. PgBouncer before 1.21 or with max_prepared_statements = 0",
+                self.describe(),
+                str(error).strip().splitlines()[0],
+            )
+        return True
 
     def stats(self) -> dict[str, int]:
         """The pool's counters (`psycopg_pool` ``get_stats()``), empty before it opens."""
@@ -534,6 +564,10 @@ class AsyncPinnedEngine:
 
     async def close(self) -> None:
         """The connection belongs to whoever pinned it: nothing to do."""
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        """A pinned connection is direct: never."""
+        return False
 
     def describe(self) -> str:
         info = self.connection.info

@@ -26,6 +26,7 @@ __all__ = [
     "exhausted_message",
     "is_connection_lost",
     "is_dead",
+    "is_prepared_refusal",
     "local_timeouts",
     "logger",
     "milliseconds",
@@ -168,6 +169,20 @@ def permanent_fix(error: BaseException) -> str | None:
         if pattern.search(text):
             return fix
     return None
+
+
+#: 42P05 duplicate_prepared_statement ("_pg3_0" already exists), 26000
+#: invalid_sql_statement_name ("_pg3_2" does not exist).
+_PREPARED_SQLSTATES = frozenset({"42P05", "26000"})
+
+
+def is_prepared_refusal(error: BaseException) -> bool:
+    """Whether *error* is a prepared statement of psycopg's (``_pg3_N``) colliding on a
+    pooler that passes statement names through: at Parse or Bind, so it did not run."""
+    if not isinstance(error, psycopg.Error) or "_pg3_" not in str(error):
+        return False
+    state = error.sqlstate
+    return state in _PREPARED_SQLSTATES or (state == "08P01" and "bind message" in str(error))
 
 
 def is_dead(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:

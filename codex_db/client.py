@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any, LiteralString, Self, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
 import msgspec
+import psycopg
 from msgspec import UNSET, UnsetType
 
 from codex_db import _pool, _target
@@ -267,12 +268,24 @@ class Database(Statements):
 
     def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
         """The first row built with ``make(*cells)``, or ``None`` (`codex_db.dbtx.DBTX`)."""
-        with self._engine.checkout() as conn:
+        try:
+            with self._engine.checkout() as conn:
+                return Conn.of(conn).fetch_one(query, params, make)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return Conn.of(conn).fetch_one(query, params, make)
 
     def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
         """Every row, built with ``make(*cells)`` (`codex_db.dbtx.DBTX`)."""
-        with self._engine.checkout() as conn:
+        try:
+            with self._engine.checkout() as conn:
+                return Conn.of(conn).fetch_all(query, params, make)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return Conn.of(conn).fetch_all(query, params, make)
 
     def stream(
@@ -288,12 +301,24 @@ class Database(Statements):
 
     def execute(self, query: LiteralString, params: Params) -> int:
         """Run a statement; return the number of rows affected (`codex_db.dbtx.DBTX`)."""
-        with self._engine.checkout() as conn:
+        try:
+            with self._engine.checkout() as conn:
+                return Conn.of(conn).execute(query, params)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return Conn.of(conn).execute(query, params)
 
     def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
         """Run a statement; return the row count and command tag (`codex_db.dbtx.DBTX`)."""
-        with self._engine.checkout() as conn:
+        try:
+            with self._engine.checkout() as conn:
+                return Conn.of(conn).execute_result(query, params)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return Conn.of(conn).execute_result(query, params)
 
     def copy_rows(
@@ -318,11 +343,16 @@ class Database(Statements):
 
     @contextmanager
     def _block(self, options: TransactionOptions) -> Iterator[Transaction]:
-        with (
-            self._engine.begin() as conn,
-            open_block(conn, options, self._engine.local_settings()) as tx,
-        ):
-            yield tx
+        try:
+            with (
+                self._engine.begin() as conn,
+                open_block(conn, options, self._engine.local_settings()) as tx,
+            ):
+                yield tx
+        except psycopg.Error as exc:
+            # Not re-run (the block's own work may not be repeatable): later ones won't fail.
+            self._engine.refused_prepared(exc)
+            raise
 
     def _run(
         self,
@@ -452,6 +482,9 @@ class _DefaultEngine:
 
     def describe(self) -> str:
         return self._target().describe()
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        return self._target().refused_prepared(error)
 
 
 def _unwrap(engine: Engine) -> Engine:

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, LiteralString, Self, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
 import msgspec
+import psycopg
 from msgspec import UNSET, UnsetType
 
 from codex_db import _pool_async, _target
@@ -268,14 +269,26 @@ class AsyncDatabase(AsyncStatements):
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> T | None:
         """The first row built with ``make(*cells)``, or ``None`` (`codex_db.dbtx.AsyncDBTX`)."""
-        async with self._engine.checkout() as conn:
+        try:
+            async with self._engine.checkout() as conn:
+                return await AsyncConn.of(conn).fetch_one(query, params, make)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        async with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return await AsyncConn.of(conn).fetch_one(query, params, make)
 
     async def fetch_all(
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> list[T]:
         """Every row, built with ``make(*cells)`` (`codex_db.dbtx.AsyncDBTX`)."""
-        async with self._engine.checkout() as conn:
+        try:
+            async with self._engine.checkout() as conn:
+                return await AsyncConn.of(conn).fetch_all(query, params, make)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        async with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return await AsyncConn.of(conn).fetch_all(query, params, make)
 
     async def stream(
@@ -292,12 +305,24 @@ class AsyncDatabase(AsyncStatements):
 
     async def execute(self, query: LiteralString, params: Params) -> int:
         """Run a statement; return the number of rows affected (`codex_db.dbtx.AsyncDBTX`)."""
-        async with self._engine.checkout() as conn:
+        try:
+            async with self._engine.checkout() as conn:
+                return await AsyncConn.of(conn).execute(query, params)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        async with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return await AsyncConn.of(conn).execute(query, params)
 
     async def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
         """Run a statement; return the row count and command tag (`codex_db.dbtx.AsyncDBTX`)."""
-        async with self._engine.checkout() as conn:
+        try:
+            async with self._engine.checkout() as conn:
+                return await AsyncConn.of(conn).execute_result(query, params)
+        except psycopg.Error as exc:
+            if not self._engine.refused_prepared(exc):
+                raise
+        async with self._engine.checkout() as conn:  # it did not run: see refused_prepared
             return await AsyncConn.of(conn).execute_result(query, params)
 
     async def copy_rows(
@@ -322,11 +347,16 @@ class AsyncDatabase(AsyncStatements):
 
     @asynccontextmanager
     async def _block(self, options: TransactionOptions) -> AsyncIterator[AsyncTransaction]:
-        async with (
-            self._engine.begin() as conn,
-            open_block(conn, options, self._engine.local_settings()) as tx,
-        ):
-            yield tx
+        try:
+            async with (
+                self._engine.begin() as conn,
+                open_block(conn, options, self._engine.local_settings()) as tx,
+            ):
+                yield tx
+        except psycopg.Error as exc:
+            # Not re-run (the block's own work may not be repeatable): later ones won't fail.
+            self._engine.refused_prepared(exc)
+            raise
 
     async def _run(
         self,
@@ -462,6 +492,9 @@ class _AsyncDefaultEngine:
 
     def describe(self) -> str:
         return self._target().describe()
+
+    def refused_prepared(self, error: BaseException) -> bool:
+        return self._target().refused_prepared(error)
 
 
 def _unwrap(engine: AsyncEngine) -> AsyncEngine:

@@ -65,7 +65,17 @@ class Pooler(StrEnum):
     NONE = "none"
     """A direct connection (or a session-mode pooler): prepared statements are safe."""
     TRANSACTION = "transaction"
-    """A transaction-mode pooler (PgBouncer, Neon's ``-pooler`` host): no prepared statements."""
+    """A transaction-mode pooler that maps prepared statements itself: Neon's ``-pooler``
+    hosts (the default for them), PgBouncer 1.21+ with ``max_prepared_statements`` > 0.
+    Prepared statements are kept; session settings are ``SET LOCAL`` per transaction."""
+    TRANSACTION_UNPREPARED = "transaction-unprepared"
+    """A transaction-mode pooler without prepared-statement support (PgBouncer before
+    1.21, or ``max_prepared_statements = 0``): nothing is prepared."""
+
+    @property
+    def per_transaction(self) -> bool:
+        """Whether server connections change between transactions (no session state)."""
+        return self is not Pooler.NONE
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -176,7 +186,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             params = _require_tls(params, method, source)
         resolved = _pooler(pooler, params, source)
         if prepare_threshold == "auto":
-            prepare_threshold = None if resolved is Pooler.TRANSACTION else DIRECT_PREPARE_THRESHOLD
+            prepare_threshold = (
+                None if resolved is Pooler.TRANSACTION_UNPREPARED else DIRECT_PREPARE_THRESHOLD
+            )
         return cls(
             method=method,
             url=Secret.of(to_url(_join(params))),

@@ -189,9 +189,10 @@ class TestAutocommit:
         assert len(committed_users(database_url)) == 8 * 10
 
     def test_prepare_threshold_reaches_the_connections(self, database_url: str) -> None:
-        """Pooled connections get the settings' prepare_threshold (None behind a pooler)."""
+        """Pooled connections get the settings' prepare_threshold (None behind a pooler
+        without prepared-statement support)."""
         with (
-            Database.from_url(database_url, pooler="transaction") as pooled,
+            Database.from_url(database_url, pooler="transaction-unprepared") as pooled,
             Database.from_url(database_url, prepare_threshold=0) as eager,
         ):
             with pooled.connection() as conn:

@@ -154,11 +154,18 @@ class TestConfigErrors:
 
 
 class TestPooler:
-    def test_pooler_host_disables_prepared_statements(self) -> None:
-        """A ``-pooler`` host is Neon's PgBouncer: transaction pooling, no prepared statements."""
+    def test_pooler_host_keeps_prepared_statements(self) -> None:
+        """A ``-pooler`` host is Neon's PgBouncer: transaction pooling, which maps prepared
+        statements (max_prepared_statements), so they are kept."""
         settings = Settings.from_env({"DB_METHOD": "PRODUCTION", "DATABASE_URL": NEON_POOLER})
         assert settings.pooler is Pooler.TRANSACTION
-        assert settings.prepare_threshold is None
+        assert settings.prepare_threshold == DIRECT_PREPARE_THRESHOLD
+
+    def test_unprepared_mode(self) -> None:
+        """transaction-unprepared: a pooler without prepared-statement support."""
+        settings = Settings.from_url(LOCAL, pooler="transaction-unprepared")
+        assert settings.pooler is Pooler.TRANSACTION_UNPREPARED
+        assert settings.prepare_threshold is None and settings.pooler.per_transaction
 
     def test_direct_host_prepares_statements(self) -> None:
         """A direct connection prepares repeated statements."""
@@ -170,7 +177,7 @@ class TestPooler:
         """DATABASE_POOLER overrides the host name, for PgBouncer elsewhere or a newer pooler."""
         on = Settings.from_env({"DATABASE_URL": LOCAL, "DATABASE_POOLER": "transaction"})
         off = Settings.from_env({"DATABASE_URL": NEON_POOLER, "DATABASE_POOLER": "none"})
-        assert (on.pooler, on.prepare_threshold) == (Pooler.TRANSACTION, None)
+        assert (on.pooler, on.prepare_threshold) == (Pooler.TRANSACTION, DIRECT_PREPARE_THRESHOLD)
         assert (off.pooler, off.prepare_threshold) == (Pooler.NONE, DIRECT_PREPARE_THRESHOLD)
 
     def test_explicit_prepare_threshold_wins(self) -> None:

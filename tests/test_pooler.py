@@ -7,6 +7,7 @@ and ``DATABASE_URL`` to the server behind it; without them every test skips.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import pathlib
 import subprocess
@@ -15,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -50,6 +52,22 @@ def new_user(client: Database | Transaction, tag: str = "u") -> str:
     return uid
 
 
+@functools.cache
+def supports_prepared(url: str) -> bool:
+    """Whether the PgBouncer at *url* maps prepared statements (1.21+, max_prepared_statements
+    > 0), read from its admin console (``SHOW CONFIG``)."""
+    admin = urlunsplit(urlsplit(url)._replace(path="/pgbouncer", query=""))
+    with psycopg.connect(admin, autocommit=True, prepare_threshold=None) as conn:
+        rows = conn.execute("SHOW CONFIG").fetchall()
+    values = {row[0]: row[1] for row in rows}
+    return int(values.get("max_prepared_statements", "0") or 0) > 0
+
+
+def mode(url: str) -> str:
+    """The pooler mode that fits the PgBouncer at *url*."""
+    return "transaction" if supports_prepared(url) else "transaction-unprepared"
+
+
 def pooler_host_alias(url: str) -> str:
     """*url* with a Neon-style ``-pooler`` host name that still reaches 127.0.0.1 (via hostaddr)."""
     parts = urlsplit(url)
@@ -64,7 +82,7 @@ def pooled_url(pooled_database: Callable[[], str]) -> str:
 
 @pytest.fixture
 def client(pooled_url: str) -> Iterator[DatabaseWs]:
-    with DatabaseWs.from_url(pooled_url, pooler="transaction", max_size=8) as ws:
+    with DatabaseWs.from_url(pooled_url, pooler=mode(pooled_url), max_size=8) as ws:
         yield ws
 
 
@@ -91,33 +109,123 @@ def hammer(client: Database, threads: int = 8, per_thread: int = 30) -> list[Bas
 
 
 class TestDetection:
-    def test_pooler_host_name_turns_prepared_statements_off(self, pooled_url: str) -> None:
-        """A ``-pooler`` host is detected, and its connections prepare nothing."""
+    def test_pooler_host_name_means_transaction_mode(
+        self, pooled_url: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A ``-pooler`` host is Neon's pooler: transaction mode, prepared statements kept.
+        A pooler that refuses them (PgBouncer 1.18) makes the client stop preparing, with
+        one warning naming the setting, and no call fails (each refused one did not run)."""
         with Database.from_url(pooler_host_alias(pooled_url)) as db:
             assert db.settings is not None and db.settings.pooler is Pooler.TRANSACTION
+            assert db.settings.prepare_threshold == 1
             assert hammer(db, threads=4, per_thread=10) == []
             with db.connection() as conn:
-                assert conn.prepare_threshold is None
+                prepared = conn.prepare_threshold
+        warnings = [r for r in caplog.records if "transaction-unprepared" in r.getMessage()]
+        if supports_prepared(pooled_url):
+            assert prepared == 1 and warnings == []
+        else:
+            assert prepared is None and len(warnings) == 1
 
+    @pytest.mark.parametrize(
+        ("value", "threshold"), [("transaction", 1), ("transaction-unprepared", None)]
+    )
     def test_database_pooler_variable(
-        self, pooled_url: str, monkeypatch: pytest.MonkeyPatch
+        self, pooled_url: str, monkeypatch: pytest.MonkeyPatch, value: str, threshold: int | None
     ) -> None:
-        """DATABASE_POOLER=transaction makes any host a transaction pooler."""
+        """DATABASE_POOLER makes any host a transaction pooler, preparing or not."""
         monkeypatch.delenv("DB_METHOD", raising=False)
         monkeypatch.setenv("DATABASE_URL", pooled_url)
-        monkeypatch.setenv("DATABASE_POOLER", "transaction")
+        monkeypatch.setenv("DATABASE_POOLER", value)
         with Database.from_env() as db:
-            assert db.settings is not None and db.settings.prepare_threshold is None
-            assert hammer(db, threads=8, per_thread=10) == []
+            assert db.settings is not None and db.settings.prepare_threshold == threshold
+            if threshold is None or supports_prepared(pooled_url):
+                assert hammer(db, threads=8, per_thread=10) == []
 
     def test_prepared_statements_fail_behind_the_pooler(self, pooled_url: str) -> None:
-        """With preparation left on, psycopg's statements collide on shared server connections."""
-        with Database.from_url(pooled_url, pooler="none", prepare_threshold=0, max_size=8) as db:
-            assert Settings.from_url(pooled_url).pooler is Pooler.NONE  # nothing to detect
-            errors = hammer(db, threads=8, per_thread=20)
-        assert errors and all(isinstance(e, PREPARED_ERRORS) for e in errors), [
-            type(e) for e in errors if not isinstance(e, PREPARED_ERRORS)
-        ]
+        """With preparation on and no pooler declared, psycopg's statements collide on shared
+        server connections of a pooler that passes names through (1.18); 1.24 maps them.
+
+        Shown where it is certain: the pooler has ``default_pool_size`` (4, or 2) server
+        connections, and each takes the first ``_pg3_0`` of only one client, so of 8
+        fresh clients preparing once at least 4 fail (a pool's threads may not collide).
+        """
+        assert Settings.from_url(pooled_url).pooler is Pooler.NONE  # nothing to detect
+        errors = []
+        for _ in range(8):
+            with psycopg.connect(pooled_url, autocommit=True, prepare_threshold=0) as conn:
+                try:
+                    conn.execute("SELECT 1", prepare=True)
+                except psycopg.Error as exc:
+                    errors.append(exc)
+        if supports_prepared(pooled_url):
+            assert errors == []
+            return
+        assert len(errors) >= 4 and all(isinstance(e, PREPARED_ERRORS) for e in errors), errors
+
+
+class TestPreparedThroughPooler:
+    """PgBouncer 1.21+ with max_prepared_statements (as Neon's pooler): skipped elsewhere."""
+
+    @pytest.fixture(autouse=True)
+    def _needs_support(self, pooled_url: str) -> None:
+        if not supports_prepared(pooled_url):
+            pytest.skip("this PgBouncer does not map prepared statements (1.21+ does)")
+
+    def test_eight_threads_prepare_over_few_server_connections(self, pooled_url: str) -> None:
+        """8 threads, every statement prepared at once: no collision, and the server
+        connections hold PgBouncer's own prepared statements."""
+        with Database.from_url(
+            pooled_url, pooler="transaction", prepare_threshold=0, max_size=8
+        ) as db:
+            assert hammer(db, threads=8, per_thread=30) == []
+            with db.as_ws().transaction() as tx:
+                held = tx.fetch_one("SELECT count(*) FROM pg_prepared_statements", (), scalar)
+        assert held is not None and held > 0
+
+    def test_eviction_past_prepared_max(self, pooled_url: str) -> None:
+        """More distinct statements than psycopg keeps (prepared_max=5): evicted ones are
+        closed at protocol level (libpq >= 17), which PgBouncer maps; nothing fails."""
+
+        def small_cache(conn: psycopg.Connection[Any]) -> None:
+            conn.prepared_max = 5
+
+        db = Database(
+            Settings.from_url(pooled_url, pooler="transaction", prepare_threshold=0, max_size=4),
+            configure=small_cache,
+        )
+        errors: list[BaseException] = []
+
+        def work(offset: int) -> None:
+            try:
+                for round_ in range(3):
+                    for k in range(20):
+                        query = f"SELECT $1::int + {k + offset}"
+                        assert db.fetch_one(query, (round_,), scalar) == round_ + k + offset
+            except BaseException as exc:
+                errors.append(exc)
+
+        with db:
+            workers = [threading.Thread(target=work, args=(n * 100,)) for n in range(4)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        assert errors == []
+
+    def test_eight_async_tasks_prepared(self, pooled_url: str) -> None:
+        async def main() -> list[BaseException | None]:
+            async with AsyncDatabase.from_url(
+                pooled_url, pooler="transaction", prepare_threshold=0, max_size=8
+            ) as db:
+
+                async def one(n: int) -> None:
+                    for _ in range(30):
+                        await users_async.get_user(db, id=f"none-{n}")
+
+                return await asyncio.gather(*(one(n) for n in range(8)), return_exceptions=True)
+
+        assert asyncio.run(main()) == [None] * 8
 
 
 class TestThroughPooler:
@@ -158,7 +266,7 @@ class TestThroughPooler:
 
     def test_client_statement_timeout_uses_set_local(self, pooled_url: str) -> None:
         """A client-wide statement timeout works behind the pooler (no startup options)."""
-        with DatabaseWs.from_url(pooled_url, pooler="transaction", statement_timeout=0.2) as db:
+        with DatabaseWs.from_url(pooled_url, pooler=mode(pooled_url), statement_timeout=0.2) as db:
             with db.transaction() as tx:
                 assert tx.query_one(SHOW_TIMEOUT) == ("200ms",)
             with pytest.raises(psycopg.errors.QueryCanceled), db.transaction() as tx:
@@ -185,7 +293,7 @@ class TestThroughPooler:
                 assert await users_async.get_user(db, id=uid) is not None
 
         async def main() -> int | None:
-            async with AsyncDatabaseWs.from_url(pooled_url, pooler="transaction") as db:
+            async with AsyncDatabaseWs.from_url(pooled_url, pooler=mode(pooled_url)) as db:
                 await asyncio.gather(*(work(db, n) for n in range(8)))
                 return await db.fetch_one("SELECT count(*) FROM users", (), scalar)
 
@@ -221,7 +329,8 @@ class TestThroughPooler:
         assert total == sum(range(200))
 
     def test_async_detection_and_prepared_failure(self, pooled_url: str) -> None:
-        """The async client detects the pooler too; async preparation collides the same way.
+        """The async client detects the pooler too; async preparation collides the same way
+        on a pooler that passes statement names through.
 
         The collision is shown on plain psycopg connections, where it is certain: the
         pooler has ``default_pool_size`` (4) server connections, and each can take the
@@ -252,6 +361,9 @@ class TestThroughPooler:
         safe, unsafe = asyncio.run(main())
         assert safe == [None] * 8
         failed = [e for e in unsafe if e is not None]
+        if supports_prepared(pooled_url):
+            assert failed == []  # PgBouncer maps the names per server connection
+            return
         assert len(failed) >= 4 and all(isinstance(e, PREPARED_ERRORS) for e in failed), unsafe
 
 
@@ -272,7 +384,7 @@ class TestPoolerRestart:
         )
         url = urlunsplit(parts._replace(netloc=urlsplit(started.stdout.strip()).netloc))
         try:
-            with Database.from_url(url, pooler="transaction", min_size=2, max_size=4) as db:
+            with Database.from_url(url, pooler=mode(url), min_size=2, max_size=4) as db:
                 assert hammer(db, threads=2, per_thread=5) == []
                 subprocess.run([script, "start"], env=env, check=True, capture_output=True)
                 start = time.monotonic()

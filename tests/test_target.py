@@ -154,10 +154,12 @@ def test_pooler_host_rule(host: str, pooled: bool) -> None:
 
 POOLER_MODES = [
     # DATABASE_POOLER, URL, expected mode, expected prepare_threshold is None
-    (None, POOLED, Pooler.TRANSACTION, True),
+    (None, POOLED, Pooler.TRANSACTION, False),
     (None, NEON, Pooler.NONE, False),
-    ("transaction", LOCAL, Pooler.TRANSACTION, True),
-    ("TRANSACTION", LOCAL, Pooler.TRANSACTION, True),
+    ("transaction", LOCAL, Pooler.TRANSACTION, False),
+    ("TRANSACTION", LOCAL, Pooler.TRANSACTION, False),
+    ("transaction-unprepared", POOLED, Pooler.TRANSACTION_UNPREPARED, True),
+    (" Transaction-Unprepared ", LOCAL, Pooler.TRANSACTION_UNPREPARED, True),
     ("none", POOLED, Pooler.NONE, False),
 ]
 
