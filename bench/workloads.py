@@ -9,6 +9,7 @@ state). Latency goals say "subject ÷ reference ≤ limit"; throughput goals say
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,15 @@ from typing import Any
 
 from bench import data
 from bench.core import Context, Runner
-from bench.peers import asyncpg_peer, codex, pgbench, psycopg_raw, sqlalchemy_peer, sqlc_shape
+from bench.peers import (
+    asyncpg_peer,
+    codex,
+    pgbench,
+    pooler,
+    psycopg_raw,
+    sqlalchemy_peer,
+    sqlc_shape,
+)
 from codex_db.generated import content
 
 __all__ = ["WORKERS", "WORKLOADS", "Goal", "Workload", "select"]
@@ -84,6 +93,8 @@ class Workload:
     """Cap on the rounds (memory is deterministic: a few rounds show it)."""
     note: str = ""
     op_count: Callable[[int], int] = field(default=lambda n: n)
+    needs_pooler: bool = False
+    """Runs only when ``CODEX_DB_BENCH_POOLER`` names a pooler (see `bench.peers.pooler`)."""
 
 
 _insert_numbers = itertools.count()
@@ -367,6 +378,59 @@ MEMORY = Workload(
     max_rounds=3,
 )
 
+PREPARED = "codex transaction (prepared)"
+UNPREPARED = "codex transaction-unprepared"
+_POOLER_NOTE = (
+    "Through PgBouncer 1.21+ with max_prepared_statements (CODEX_DB_BENCH_POOLER), as"
+    " Neon's pooler; unprepared is DATABASE_POOLER=transaction-unprepared."
+)
+
+POOLER_GET_PK = Workload(
+    name="pooler_get_pk",
+    title="get one row by primary key through a transaction pooler (db_http)",
+    subject=PREPARED,
+    peers={
+        PREPARED: partial(pooler.get, mode="transaction"),
+        UNPREPARED: partial(pooler.get, mode="transaction-unprepared"),
+    },
+    args=_ids,
+    batch=1000,
+    smoke_batch=20,
+    goals=(Goal(PREPARED, UNPREPARED, 0.6),),
+    needs_pooler=True,
+    note=_POOLER_NOTE,
+)
+
+POOLER_TX3 = Workload(
+    name="pooler_tx3",
+    title="3-statement transaction through a transaction pooler (db_ws)",
+    subject=PREPARED,
+    peers={
+        PREPARED: partial(pooler.tx3, mode="transaction"),
+        UNPREPARED: partial(pooler.tx3, mode="transaction-unprepared"),
+    },
+    args=_tx_args,
+    batch=300,
+    smoke_batch=5,
+    needs_pooler=True,
+    note=_POOLER_NOTE,
+)
+
+POOLER_CONCURRENT = Workload(
+    name="pooler_concurrent_8",
+    title=f"{WORKERS} threads, get by primary key through a transaction pooler",
+    subject=PREPARED,
+    peers={
+        PREPARED: partial(pooler.threads, mode="transaction", workers=WORKERS),
+        UNPREPARED: partial(pooler.threads, mode="transaction-unprepared", workers=WORKERS),
+    },
+    args=_ids,
+    batch=2000,
+    smoke_batch=80,
+    needs_pooler=True,
+    note=_POOLER_NOTE,
+)
+
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -381,14 +445,19 @@ WORKLOADS: dict[str, Workload] = {
         SCALE_KEYSET,
         SCALE_SLUG,
         MEMORY,
+        POOLER_GET_PK,
+        POOLER_TX3,
+        POOLER_CONCURRENT,
     )
 }
 
 
 def select(names: list[str] | None) -> list[Workload]:
-    """The workloads named (all of them for ``None``), in the table's order."""
+    """The workloads named (for ``None`` all of them, less the pooler ones when no
+    ``CODEX_DB_BENCH_POOLER`` is set), in the table's order."""
     if not names:
-        return list(WORKLOADS.values())
+        pooled = bool(os.environ.get(pooler.POOLER_VARIABLE))
+        return [w for w in WORKLOADS.values() if pooled or not w.needs_pooler]
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         raise SystemExit(
