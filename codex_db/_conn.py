@@ -30,6 +30,8 @@ from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
 from codex_db._gc import no_gc
 from codex_db._pending import raise_if_behind
 from codex_db._pending_base import UNDEFINED
+from codex_db.observe import observed
+from codex_db.observe import state as _observe
 
 __all__ = ["Conn"]
 
@@ -62,7 +64,11 @@ class Conn:
     def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
         """The first row built with ``make(*cells)``, or None when there is none."""
         try:
-            cursor = self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = self._cursor.execute(query, params)
+            else:
+                cursor = self._cursor.execute(query, params)
         except UNDEFINED as exc:
             raise_if_behind(self.connection, query, exc)
             raise
@@ -72,7 +78,11 @@ class Conn:
     def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
         """Every row, built with ``make(*cells)``."""
         try:
-            cursor = self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = self._cursor.execute(query, params)
+            else:
+                cursor = self._cursor.execute(query, params)
         except UNDEFINED as exc:
             raise_if_behind(self.connection, query, exc)
             raise
@@ -84,7 +94,10 @@ class Conn:
     ) -> Generator[T, None, None]:
         """Rows as the server sends them (single-row mode), on a cursor of their own."""
         try:
-            with RawCursor(self.connection, row_factory=tuple_row) as cursor:
+            with (
+                observed(self.connection, query),
+                RawCursor(self.connection, row_factory=tuple_row) as cursor,
+            ):
                 for row in cursor.stream(query, params):
                     yield make(*row)
         except UNDEFINED as exc:
@@ -94,7 +107,11 @@ class Conn:
     def execute(self, query: LiteralString, params: Params) -> int:
         """Run a statement; return the number of rows affected."""
         try:
-            cursor = self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = self._cursor.execute(query, params)
+            else:
+                cursor = self._cursor.execute(query, params)
         except UNDEFINED as exc:
             raise_if_behind(self.connection, query, exc)
             raise
@@ -103,7 +120,11 @@ class Conn:
     def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
         """Run a statement; return the row count and the command tag."""
         try:
-            cursor = self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = self._cursor.execute(query, params)
+            else:
+                cursor = self._cursor.execute(query, params)
         except UNDEFINED as exc:
             raise_if_behind(self.connection, query, exc)
             raise
@@ -125,7 +146,7 @@ class Conn:
         `CopyDataError` naming the column; an error aborts the COPY, so no row is written.
         """
         try:
-            with self._cursor.copy(statement) as copy:
+            with observed(self.connection, statement), self._cursor.copy(statement) as copy:
                 self._write_rows(copy, statement, rows, types)
         except UNDEFINED as exc:
             raise_if_behind(self.connection, statement, exc)

@@ -26,6 +26,8 @@ from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
 from codex_db._gc import no_gc
 from codex_db._pending_async import raise_if_behind
 from codex_db._pending_base import UNDEFINED
+from codex_db.observe import observed
+from codex_db.observe import state as _observe
 
 __all__ = ["AsyncConn"]
 
@@ -60,7 +62,11 @@ class AsyncConn:
     ) -> T | None:
         """The first row built with ``make(*cells)``, or None when there is none."""
         try:
-            cursor = await self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = await self._cursor.execute(query, params)
+            else:
+                cursor = await self._cursor.execute(query, params)
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise
@@ -72,7 +78,11 @@ class AsyncConn:
     ) -> list[T]:
         """Every row, built with ``make(*cells)``."""
         try:
-            cursor = await self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = await self._cursor.execute(query, params)
+            else:
+                cursor = await self._cursor.execute(query, params)
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise
@@ -84,7 +94,10 @@ class AsyncConn:
     ) -> AsyncGenerator[T, None]:
         """Rows as the server sends them (single-row mode), on a cursor of their own."""
         try:
-            async with AsyncRawCursor(self.connection, row_factory=tuple_row) as cursor:
+            async with (
+                observed(self.connection, query),
+                AsyncRawCursor(self.connection, row_factory=tuple_row) as cursor,
+            ):
                 async for row in cursor.stream(query, params):
                     yield make(*row)
         except UNDEFINED as exc:
@@ -94,7 +107,11 @@ class AsyncConn:
     async def execute(self, query: LiteralString, params: Params) -> int:
         """Run a statement; return the number of rows affected."""
         try:
-            cursor = await self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = await self._cursor.execute(query, params)
+            else:
+                cursor = await self._cursor.execute(query, params)
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise
@@ -103,7 +120,11 @@ class AsyncConn:
     async def execute_result(self, query: LiteralString, params: Params) -> ExecResult:
         """Run a statement; return the row count and the command tag."""
         try:
-            cursor = await self._cursor.execute(query, params)
+            if _observe.on:
+                with observed(self.connection, query):
+                    cursor = await self._cursor.execute(query, params)
+            else:
+                cursor = await self._cursor.execute(query, params)
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise
@@ -125,7 +146,7 @@ class AsyncConn:
         `CopyDataError` naming the column; an error aborts the COPY, so no row is written.
         """
         try:
-            async with self._cursor.copy(statement) as copy:
+            async with observed(self.connection, statement), self._cursor.copy(statement) as copy:
                 await self._write_rows(copy, statement, rows, types)
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, statement, exc)

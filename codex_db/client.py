@@ -29,7 +29,7 @@ import msgspec
 import psycopg
 from msgspec import UNSET, UnsetType
 
-from codex_db import _pool, _target
+from codex_db import _pool, _target, observe
 from codex_db._conn import Conn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pending import report
@@ -261,7 +261,8 @@ class Database(Statements):
         def run(tx: Transaction) -> tuple[Any, ...]:
             return tuple([call(tx) for call in calls])
 
-        return self._run(run, RetryPolicy(attempts=attempts), TransactionOptions(**options))
+        with observe.block(None, "batch"):
+            return self._run(run, RetryPolicy(attempts=attempts), TransactionOptions(**options))
 
     # DBTX: what generated query functions call. Each call checks out a pooled
     # connection and runs on its cached adapter (one RawCursor per connection).
@@ -346,6 +347,7 @@ class Database(Statements):
         try:
             with (
                 self._engine.begin() as conn,
+                observe.block(conn, "transaction"),
                 open_block(conn, options, self._engine.local_settings()) as tx,
             ):
                 yield tx

@@ -28,7 +28,7 @@ import msgspec
 import psycopg
 from msgspec import UNSET, UnsetType
 
-from codex_db import _pool_async, _target
+from codex_db import _pool_async, _target, observe
 from codex_db._conn_async import AsyncConn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pending_async import report
@@ -260,7 +260,10 @@ class AsyncDatabase(AsyncStatements):
         async def run(tx: AsyncTransaction) -> tuple[Any, ...]:
             return tuple([await call(tx) for call in calls])
 
-        return await self._run(run, RetryPolicy(attempts=attempts), TransactionOptions(**options))
+        async with observe.block(None, "batch"):
+            return await self._run(
+                run, RetryPolicy(attempts=attempts), TransactionOptions(**options)
+            )
 
     # DBTX: what generated query functions call. Each call checks out a pooled
     # connection and runs on its cached adapter (one RawCursor per connection).
@@ -350,6 +353,7 @@ class AsyncDatabase(AsyncStatements):
         try:
             async with (
                 self._engine.begin() as conn,
+                observe.block(conn, "transaction"),
                 open_block(conn, options, self._engine.local_settings()) as tx,
             ):
                 yield tx
