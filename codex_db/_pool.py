@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from time import monotonic
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 from psycopg import pq
@@ -37,6 +37,9 @@ from codex_db._pool_base import (
 from codex_db._timestamptz import register_utc_timestamptz
 from codex_db.config import Pooler, PoolOptions, Settings
 from codex_db.errors import ConfigError, DatabaseConnectionError, PoolExhaustedError
+
+if TYPE_CHECKING:
+    from codex_db._replicas import AsyncReplicas
 
 __all__ = [
     "PARK_SECONDS",
@@ -89,6 +92,10 @@ class Engine(Protocol):
 
     def refused_prepared(self, error: BaseException) -> bool:
         """Whether *error* is a pooler refusing prepared statements; if so, stop preparing."""
+        ...
+
+    def replicas(self) -> AsyncReplicas | None:
+        """The read replicas (`codex_db._replicas.AsyncReplicas`), or None."""
         ...
 
 
@@ -221,6 +228,7 @@ class PoolEngine:
         self._queued: list[object] = []
         self._health = _Health()
         self._unprepared = False
+        self._replicas: AsyncReplicas | None = _UNRESOLVED
 
     @property
     def settings(self) -> Settings:
@@ -266,11 +274,15 @@ class PoolEngine:
 
     def close(self) -> None:
         """Close the pool; settings read from the environment are read again on next use."""
+        replicas = self._replicas
         with self._lock:
             pool, self._pool = self._pool, None
             parked = _take_all(self._parked)
+            self._replicas = _UNRESOLVED
             if not isinstance(self._source, Settings):
                 self._settings = self._url = None
+        if replicas not in (None, _UNRESOLVED):
+            replicas.close()
         if pool is None:
             return
         for conn, _, owner in parked:
@@ -282,6 +294,20 @@ class PoolEngine:
         if settings is None:
             return "from the environment (not resolved yet)"
         return display(self._url) if self._url else settings.display_url
+
+    def replicas(self) -> AsyncReplicas | None:
+        """The read replicas of the settings (``read_urls``), each with a pool of its own,
+        made on first use; None when there are none."""
+        replicas = self._replicas
+        if replicas is _UNRESOLVED:
+            settings = self.settings
+            replicas = None
+            if settings.read_urls:
+                from codex_db._replicas import AsyncReplicas
+
+                replicas = AsyncReplicas(settings, self._configure, self.options)
+            self._replicas = replicas
+        return replicas
 
     def refused_prepared(self, error: BaseException) -> bool:
         """Whether *error* shows the pooler refusing prepared statements (``DATABASE_POOLER=
@@ -497,6 +523,10 @@ class PinnedEngine:
     def close(self) -> None:
         """The connection belongs to whoever pinned it: nothing to do."""
 
+    def replicas(self) -> None:
+        """A pinned connection reads where it is: none."""
+        return None
+
     def refused_prepared(self, error: BaseException) -> bool:
         """A pinned connection is direct: never."""
         return False
@@ -531,6 +561,7 @@ def _park_seconds(options: PoolOptions) -> float:
 
 
 _IDLE = pq.TransactionStatus.IDLE
+_UNRESOLVED: Any = object()
 
 
 def _idle_check(after: float | None) -> Callable[[Connection], None] | None:

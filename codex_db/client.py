@@ -40,6 +40,7 @@ from codex_db._pool import (
     PoolEngine,
 )
 from codex_db._pool_base import logger
+from codex_db._replicas import AsyncReplicas, is_read
 from codex_db._statements import Statements
 from codex_db.config import PoolOptions, Settings
 from codex_db.errors import TransactionNotSupportedError
@@ -100,7 +101,10 @@ class Database(Statements):
     statement may have run. Each call ends within its ``deadline``.
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_engine", "_reads_on_primary")
+
+    #: Whether generated reads may go to a read replica (`codex_db.DatabaseWs`: never).
+    _ROUTES_READS = True
 
     def __init__(
         self,
@@ -132,6 +136,7 @@ class Database(Statements):
                 settings or Settings.from_env, configure, options, locate=_target.connect_url
             )
         self._engine = engine
+        self._reads_on_primary = not self._ROUTES_READS
 
     @classmethod
     def from_url(
@@ -180,6 +185,16 @@ class Database(Statements):
     def as_ws(self) -> DatabaseWs:
         """A transaction-mode client sharing this client's pool."""
         return DatabaseWs(engine=self._engine)
+
+    @property
+    def primary(self) -> Database:
+        """This client with every read on the primary (read-your-writes), sharing its pool.
+
+        Without read replicas (``DATABASE_URL_READ``) it is the same as the client.
+        """
+        client = Database(engine=self._engine)
+        client._reads_on_primary = True
+        return client
 
     def as_http(self) -> Database:
         """An autocommit client sharing this client's pool."""
@@ -269,6 +284,12 @@ class Database(Statements):
 
     def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
         """The first row built with ``make(*cells)``, or ``None`` (`codex_db.dbtx.DBTX`)."""
+        if not self._reads_on_primary and is_read(query):
+            replicas = self._engine.replicas()
+            if replicas is not None:
+                done, row = replicas.run(lambda db: db.fetch_one(query, params, make))
+                if done:
+                    return row
         try:
             with self._engine.checkout() as conn:
                 return Conn.of(conn).fetch_one(query, params, make)
@@ -280,6 +301,12 @@ class Database(Statements):
 
     def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
         """Every row, built with ``make(*cells)`` (`codex_db.dbtx.DBTX`)."""
+        if not self._reads_on_primary and is_read(query):
+            replicas = self._engine.replicas()
+            if replicas is not None:
+                done, rows = replicas.run(lambda db: db.fetch_all(query, params, make))
+                if done and rows is not None:
+                    return rows
         try:
             with self._engine.checkout() as conn:
                 return Conn.of(conn).fetch_all(query, params, make)
@@ -386,6 +413,8 @@ class DatabaseWs(Database):
 
     __slots__ = ()
 
+    _ROUTES_READS = False
+
     def transaction(
         self, **options: Unpack[TransactionKwargs]
     ) -> AbstractContextManager[Transaction]:
@@ -484,6 +513,9 @@ class _DefaultEngine:
 
     def describe(self) -> str:
         return self._target().describe()
+
+    def replicas(self) -> AsyncReplicas | None:
+        return self._target().replicas()
 
     def refused_prepared(self, error: BaseException) -> bool:
         return self._target().refused_prepared(error)

@@ -39,6 +39,7 @@ from codex_db._pool_async import (
     AsyncPoolEngine,
 )
 from codex_db._pool_base import logger
+from codex_db._replicas_async import AsyncReplicas, is_read
 from codex_db._statements_async import AsyncStatements
 from codex_db.config import PoolOptions, Settings
 from codex_db.errors import TransactionNotSupportedError
@@ -99,7 +100,10 @@ class AsyncDatabase(AsyncStatements):
     statement may have run. Each call ends within its ``deadline``.
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_engine", "_reads_on_primary")
+
+    #: Whether generated reads may go to a read replica (`codex_db.DatabaseWs`: never).
+    _ROUTES_READS = True
 
     def __init__(
         self,
@@ -131,6 +135,7 @@ class AsyncDatabase(AsyncStatements):
                 settings or Settings.from_env, configure, options, locate=_target.connect_url
             )
         self._engine = engine
+        self._reads_on_primary = not self._ROUTES_READS
 
     @classmethod
     def from_url(
@@ -179,6 +184,16 @@ class AsyncDatabase(AsyncStatements):
     def as_ws(self) -> AsyncDatabaseWs:
         """A transaction-mode client sharing this client's pool."""
         return AsyncDatabaseWs(engine=self._engine)
+
+    @property
+    def primary(self) -> AsyncDatabase:
+        """This client with every read on the primary (read-your-writes), sharing its pool.
+
+        Without read replicas (``DATABASE_URL_READ``) it is the same as the client.
+        """
+        client = AsyncDatabase(engine=self._engine)
+        client._reads_on_primary = True
+        return client
 
     def as_http(self) -> AsyncDatabase:
         """An autocommit client sharing this client's pool."""
@@ -272,6 +287,12 @@ class AsyncDatabase(AsyncStatements):
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> T | None:
         """The first row built with ``make(*cells)``, or ``None`` (`codex_db.dbtx.AsyncDBTX`)."""
+        if not self._reads_on_primary and is_read(query):
+            replicas = self._engine.replicas()
+            if replicas is not None:
+                done, row = await replicas.run(lambda db: db.fetch_one(query, params, make))
+                if done:
+                    return row
         try:
             async with self._engine.checkout() as conn:
                 return await AsyncConn.of(conn).fetch_one(query, params, make)
@@ -285,6 +306,12 @@ class AsyncDatabase(AsyncStatements):
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> list[T]:
         """Every row, built with ``make(*cells)`` (`codex_db.dbtx.AsyncDBTX`)."""
+        if not self._reads_on_primary and is_read(query):
+            replicas = self._engine.replicas()
+            if replicas is not None:
+                done, rows = await replicas.run(lambda db: db.fetch_all(query, params, make))
+                if done and rows is not None:
+                    return rows
         try:
             async with self._engine.checkout() as conn:
                 return await AsyncConn.of(conn).fetch_all(query, params, make)
@@ -395,6 +422,8 @@ class AsyncDatabaseWs(AsyncDatabase):
 
     __slots__ = ()
 
+    _ROUTES_READS = False
+
     def transaction(
         self, **options: Unpack[TransactionKwargs]
     ) -> AbstractAsyncContextManager[AsyncTransaction]:
@@ -496,6 +525,9 @@ class _AsyncDefaultEngine:
 
     def describe(self) -> str:
         return self._target().describe()
+
+    def replicas(self) -> AsyncReplicas | None:
+        return self._target().replicas()
 
     def refused_prepared(self, error: BaseException) -> bool:
         return self._target().refused_prepared(error)

@@ -104,11 +104,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auto_migrate: bool = True
     """Apply pending migrations when the embedded server is first used."""
     application_name: str = "codex-db"
+    read_urls: tuple[Secret, ...] = ()
+    """Read replicas (``DATABASE_URL_READ``, comma-separated): the autocommit client's
+    generated reads go to them (`codex_db.Database`); ``str`` items are wrapped."""
+    read_max_lag: float | None = None
+    """Seconds of replay lag past which a replica's reads go to the primary
+    (``DATABASE_READ_MAX_LAG``); measured every few seconds, not per query."""
 
     def __post_init__(self) -> None:
         if isinstance(self.url, str):
             msgspec.structs.force_setattr(self, "url", Secret.of(self.url))
+        if any(isinstance(u, str) for u in self.read_urls):
+            wrapped = tuple(Secret.of(u) if isinstance(u, str) else u for u in self.read_urls)
+            msgspec.structs.force_setattr(self, "read_urls", wrapped)
         _check(self)
+
+    def replica(self, url: Secret) -> Settings:
+        """These settings for the replica at *url* (same pool sizes, no replicas of its own)."""
+        params = _parse_url(url.reveal(), "DATABASE_URL_READ")
+        if self.method in _TLS_METHODS:
+            params = _require_tls(params, self.method, "DATABASE_URL_READ")
+        pooler = _pooler(None if self.pooler is Pooler.NONE else self.pooler, params, "")
+        return msgspec.structs.replace(
+            self, url=Secret.of(to_url(_join(params))), read_urls=(), pooler=pooler
+        )
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -157,7 +176,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if url is None:
             raise ConfigError(f"DB_METHOD={method} needs {url_var}: set it to a postgresql:// URL")
         return cls.from_url(
-            url, method=method, environment=environment, pooler=env.pooler(), source=url_var
+            url,
+            method=method,
+            environment=environment,
+            pooler=env.pooler(),
+            source=url_var,
+            read_urls=env.read_urls(),
+            read_max_lag=env.read_max_lag(),
         )
 
     @classmethod
@@ -258,6 +283,21 @@ class _Env:
     def get(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()
         return value or None
+
+    def read_urls(self) -> tuple[str, ...]:
+        value = self.get("DATABASE_URL_READ") or ""
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    def read_max_lag(self) -> float | None:
+        value = self.get("DATABASE_READ_MAX_LAG")
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(
+                f"DATABASE_READ_MAX_LAG={value!r} is not a number of seconds (e.g. 2.5)"
+            ) from None
 
     def environment(self) -> str:
         node_env, app_env = self.get("NODE_ENV"), self.get("APP_ENV")

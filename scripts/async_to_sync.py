@@ -37,6 +37,7 @@ MODULES: dict[str, str] = {
     "codex_db/_pending_async.py": "codex_db/_pending.py",
     "codex_db/_statements_async.py": "codex_db/_statements.py",
     "codex_db/_pool_async.py": "codex_db/_pool.py",
+    "codex_db/_replicas_async.py": "codex_db/_replicas.py",
     "codex_db/transaction_async.py": "codex_db/transaction.py",
     "codex_db/client_async.py": "codex_db/client.py",
 }
