@@ -18,10 +18,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 __all__ = [
     "MASK",
+    "NEON_SUFFIX",
     "POOLER_SUFFIX",
     "Secret",
     "direct_url",
     "display",
+    "is_neon_host",
     "is_pooled",
     "is_pooler_host",
     "redact",
@@ -160,6 +162,15 @@ def is_pooler_host(host: str) -> bool:
     """
     label = host.strip().split(".", 1)[0].lower()
     return label.endswith(POOLER_SUFFIX) and label != POOLER_SUFFIX
+
+
+#: Neon's host names: certificates from a public CA, for ``sslrootcert=system``.
+NEON_SUFFIX = ".neon.tech"
+
+
+def is_neon_host(host: str) -> bool:
+    """Whether *host* is a Neon endpoint (``ep-x-123[-pooler].region.aws.neon.tech``)."""
+    return host.strip().lower().rstrip(".").endswith(NEON_SUFFIX)
 
 
 def is_pooled(conninfo: str) -> bool:

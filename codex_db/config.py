@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from codex_db._dsn import Secret, is_pooler_host, scrub, to_url
+from codex_db._dsn import Secret, is_neon_host, is_pooler_host, scrub, to_url
 from codex_db.errors import ConfigError
 
 __all__ = [
@@ -121,7 +122,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def replica(self, url: Secret) -> Settings:
         """These settings for the replica at *url* (same pool sizes, no replicas of its own)."""
-        params = _parse_url(url.reveal(), "DATABASE_URL_READ")
+        params = _verify_neon(_parse_url(url.reveal(), "DATABASE_URL_READ"))
         if self.method in _TLS_METHODS:
             params = _require_tls(params, self.method, "DATABASE_URL_READ")
         pooler = _pooler(None if self.pooler is Pooler.NONE else self.pooler, params, "")
@@ -206,7 +207,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         where the URL came from, for error messages.
         """
         method = _method(str(method), source="method")
-        params = _parse_url(url, source)
+        params = _verify_neon(_parse_url(url, source))
         if method in _TLS_METHODS:
             params = _require_tls(params, method, source)
         resolved = _pooler(pooler, params, source)
@@ -347,6 +348,22 @@ def _parse_url(url: str, source: str) -> dict[str, str]:
     except Exception as exc:
         message = scrub(str(exc).strip(), url)
         raise ConfigError(f"{source} is not a valid connection string: {message}") from None
+
+
+#: libpq 16 added ``sslrootcert=system`` (the operating system's CA store).
+_SYSTEM_ROOTS_LIBPQ = 160000
+
+
+def _verify_neon(params: dict[str, str]) -> dict[str, str]:
+    """A Neon host without ``sslmode``: ``verify-full`` against the system's CAs, so a
+    server that is not the host named (a man in the middle) is refused. An explicit
+    ``sslmode`` (``require``: encrypted, not verified) is kept."""
+    hosts = [h for h in params.get("host", "").split(",") if h]
+    if "sslmode" in params or not hosts or not all(is_neon_host(h) for h in hosts):
+        return params
+    if psycopg.pq.version() < _SYSTEM_ROOTS_LIBPQ:
+        return {**params, "sslmode": "require"}  # no sslrootcert=system before libpq 16
+    return {**params, "sslmode": "verify-full", "sslrootcert": params.get("sslrootcert", "system")}
 
 
 def _require_tls(params: dict[str, str], method: DBMethod, source: str) -> dict[str, str]:

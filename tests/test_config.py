@@ -11,6 +11,7 @@ from codex_db._dsn import Secret
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
 
 NEON = "postgresql://app:s3cret@ep-cool-darkness-123456.us-east-2.aws.neon.tech/codex"
+OTHER_HOST = "postgresql://app:s3cret@db.example.com/codex"
 NEON_POOLER = "postgresql://app:s3cret@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/codex"
 LOCAL = "postgresql://postgres:password@db.localtest.me:5432/codex"
 
@@ -45,10 +46,19 @@ class TestMethodSelection:
     @pytest.mark.parametrize("method", ["NEON_BRANCH", "PRODUCTION"])
     def test_remote_methods_default_to_tls(self, method: str) -> None:
         """NEON_BRANCH and PRODUCTION add sslmode=require when the URL has no sslmode."""
-        settings = Settings.from_env({"DB_METHOD": method, "DATABASE_URL": NEON})
+        settings = Settings.from_env({"DB_METHOD": method, "DATABASE_URL": OTHER_HOST})
         assert settings.method == method
         assert settings.conninfo is not None
         assert settings.conninfo.endswith("?sslmode=require")
+
+    @pytest.mark.parametrize("method", ["NEON_BRANCH", "PRODUCTION", "URL"])
+    def test_neon_hosts_verify_the_certificate(self, method: str) -> None:
+        """A Neon host without sslmode gets verify-full against the system's CA store."""
+        settings = Settings.from_url(NEON_POOLER, method=method)
+        assert (settings.conninfo or "").endswith("?sslmode=verify-full&sslrootcert=system")
+        explicit = Settings.from_url(f"{NEON}?sslmode=require&channel_binding=require")
+        assert "sslmode=require" in (explicit.conninfo or "")
+        assert "sslrootcert" not in (explicit.conninfo or "")  # an explicit sslmode is kept
 
     @pytest.mark.parametrize("sslmode", ["require", "verify-ca", "verify-full"])
     def test_remote_methods_keep_strong_sslmodes(self, sslmode: str) -> None:
@@ -195,7 +205,7 @@ class TestExplicitSettings:
 
     def test_from_url_with_a_method_applies_its_rules(self) -> None:
         """from_url(method=PRODUCTION) enforces TLS like the environment does."""
-        settings = Settings.from_url(NEON, method="PRODUCTION")
+        settings = Settings.from_url(OTHER_HOST, method="PRODUCTION")
         assert (settings.conninfo or "").endswith("sslmode=require")
 
     def test_embedded_settings_take_a_data_dir(self, tmp_path: Path) -> None:

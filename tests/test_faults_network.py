@@ -277,6 +277,19 @@ class TestFailFast:
         figure("first call, connections blackholed for the first 3 s", took)
         assert took < 11.0
 
+    def test_a_waking_server_is_waited_for(self, proxy: FaultyProxy) -> None:
+        """A scale-to-zero compute refuses connections while it starts (here 2.5 s): the
+        first call of a new client keeps trying within pool_timeout, and succeeds soon
+        after the server accepts."""
+        proxy.refuse()
+        threading.Timer(2.5, proxy.accept).start()
+        start = time.monotonic()
+        with Database.from_url(proxy.url(), pool_timeout=10) as db:
+            assert db.fetch_one("SELECT 9", (), scalar) == 9
+        after = time.monotonic() - start - 2.5
+        figure("first call after the server woke up", after)
+        assert after < 1.0
+
     def test_tls_required_but_refused_raises_within_a_second(self, proxy: FaultyProxy) -> None:
         with Database.from_url(proxy.url(sslmode="require"), pool_timeout=30) as db:
             start = time.monotonic()
