@@ -1,6 +1,7 @@
-"""TLS against a real server: a private PostgreSQL (Debian's binaries: the embedded build has
-no SSL) with a certificate from a throwaway CA, SCRAM over TLS only. ``verify-full`` refuses a server
-that is not the host named and accepts the right one; ``channel_binding=require`` works.
+"""TLS against a real server: a private PostgreSQL (Debian's binaries: the embedded build
+has no SSL) with a certificate from a throwaway CA, SCRAM over TLS only. ``verify-full``
+refuses a server that is not the host named and accepts the right one;
+``channel_binding=require`` works.
 """
 
 from __future__ import annotations
