@@ -44,6 +44,8 @@ SA_CORE = "SQLAlchemy Core"
 SA_ORM = "SQLAlchemy ORM"
 SQLC_PY = "sqlc-gen-python shape"
 PGBENCH = "pgbench -M prepared"
+TRACED = "codex (held, CODEX_DB_TRACING=1, no SDK)"
+SLOW_LOG = "codex (held, slow-query log on)"
 
 Factory = Callable[[Context], Runner]
 ArgsMaker = Callable[[Context, random.Random, int], list[Any]]
@@ -165,11 +167,14 @@ GET_PK = Workload(
         SA_ORM: sqlalchemy_peer.orm_get,
         SQLC_PY: sqlc_shape.get,
         PGBENCH: pgbench.get,
+        TRACED: codex.held_get_traced,
+        SLOW_LOG: codex.held_get_slow_log,
     },
     args=_ids,
     batch=1000,
     smoke_batch=20,
     goals=(
+        Goal(TRACED, CODEX, 1.02, note="tracing on, no SDK: at most 2 % over off"),
         Goal(CODEX, PG_RIGHT, 0.95),
         Goal(CODEX, SQLC_PY, 0.30),
         Goal(CODEX, PGBENCH, 2.0),

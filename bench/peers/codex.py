@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from bench.core import AsyncRunner, Context, Runner, SyncRunner, TasksRunner, ThreadsRunner
+from codex_db import observe
 from codex_db._pool import configure_connection
 from codex_db._pool_async import configure_connection as configure_connection_async
 from codex_db._pool_async import connection_class
@@ -29,6 +30,8 @@ __all__ = [
     "bulk_copy",
     "held",
     "held_get",
+    "held_get_slow_log",
+    "held_get_traced",
     "held_insert",
     "held_list",
     "http_get",
@@ -51,6 +54,34 @@ def held_get(ctx: Context) -> Runner:
     """``content.get_content`` on a held connection."""
     conn, db = held(ctx.url)
     return SyncRunner(lambda id: content.get_content(db, id=id), conn.close)
+
+
+class _Observed:
+    """A runner whose batches run with `codex_db.observe` configured as *settings*."""
+
+    def __init__(self, inner: Runner, **settings: Any) -> None:
+        self._inner = inner
+        self._settings = settings
+
+    def batch(self, args: Sequence[Any]) -> float:
+        observe.configure(**self._settings)
+        try:
+            return self._inner.batch(args)
+        finally:
+            observe.configure(tracing=False, slow_query_ms=0)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def held_get_traced(ctx: Context) -> Runner:
+    """`held_get` with ``CODEX_DB_TRACING=1`` and no OpenTelemetry SDK configured."""
+    return _Observed(held_get(ctx), tracing=True)
+
+
+def held_get_slow_log(ctx: Context) -> Runner:
+    """`held_get` with the slow-query log on (a threshold no query reaches)."""
+    return _Observed(held_get(ctx), slow_query_ms=60_000)
 
 
 def held_list(ctx: Context) -> Runner:
