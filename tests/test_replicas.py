@@ -105,6 +105,11 @@ def pair() -> Iterator[tuple[str, Standby]]:
         primary.stop()
 
 
+def _one(conn: psycopg.Connection[tuple[object, ...]], query: str) -> object:
+    row = conn.execute(query).fetchone()
+    return row[0] if row else None
+
+
 @pytest.fixture
 def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(replicas_module, "RETRY_AFTER", 1.0)
@@ -195,8 +200,12 @@ def test_lag_past_the_limit_sends_reads_to_the_primary(
                 assert db.fetch_one(IN_RECOVERY, (), scalar) is False  # lagging: the primary
         finally:
             admin.execute("SELECT pg_wal_replay_resume()")
-    time.sleep(0.5)
-    with Database.from_url(primary, read_urls=[standby.url], read_max_lag=5) as db:
+    with psycopg.connect(standby.url, autocommit=True) as admin:
+        caught_up = "SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
+        deadline = time.monotonic() + 10
+        while not _one(admin, caught_up) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    with Database.from_url(primary, read_urls=[standby.url], read_max_lag=30) as db:
         assert db.fetch_one(IN_RECOVERY, (), scalar) is True
 
 
