@@ -8,6 +8,7 @@ port 0), or call `codex_db.studio.serve()`.
 from __future__ import annotations
 
 import re
+import socket
 import sys
 import traceback
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from codex_db.studio import _forms, _pages, _tools
 from codex_db.studio._context import Context
 from codex_db.studio._http import HTTPError, Request, Response
 from codex_db.studio._render import CSS, Html, e
-from codex_db.studio._security import SECURITY_HEADERS, Guard
+from codex_db.studio._security import SECURITY_HEADERS, Guard, run_host_name
 
 __all__ = ["StudioServer", "make_server"]
 
@@ -51,19 +52,21 @@ class StudioServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], ctx: Context, guard: Guard, quiet: bool) -> None:
+    def __init__(
+        self, address: tuple[str, int], ctx: Context, guard: Guard, quiet: bool, read_timeout: float
+    ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.ctx = ctx  # before binding: a failed bind calls server_close()
         super().__init__(address, _Handler)
-        self.ctx = ctx
         self.guard = guard
         self.quiet = quiet
+        self.read_timeout = read_timeout
 
     @property
     def start_url(self) -> str:
         """``http://host:port/?token=...``: print it once; the browser trades it for a cookie."""
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        shown = f"[{name}]" if ":" in name else name
-        return f"http://{shown}:{port}/?{urlencode({'token': self.guard.token})}"
+        return f"{self.guard.origin}/?{urlencode({'token': self.guard.token})}"
 
     def handle_request_safely(self, method: str, handler: _Handler) -> Response:
         """Check the request against the security rules, then route it."""
@@ -80,11 +83,15 @@ class StudioServer(ThreadingHTTPServer):
             return self.ctx.page("Internal error", _message("see the studio's terminal"), 500)
 
     def _gate(self, method: str, handler: _Handler) -> Response:
+        if not self.guard.valid_host(handler.headers.get("Host")):
+            raise HTTPError(
+                421, f"this studio answers only at {self.guard.origin}: open the URL it printed"
+            )
         parts = urlsplit(handler.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         if "token" in query and method == "GET":
             return self._admit(parts.path, query)
-        if not self.guard.valid_token(self.guard.cookie_token(handler.headers.get("Cookie"))):
+        if not self.guard.admitted(handler.headers.get("Cookie")):
             raise HTTPError(403, "open the URL the studio printed (it carries the access token)")
         form: dict[str, list[str]] = {}
         if method == "POST":
@@ -98,7 +105,9 @@ class StudioServer(ThreadingHTTPServer):
         if not self.guard.valid_token(query["token"][0]):
             raise HTTPError(403, "wrong access token: use the URL the studio printed")
         rest = [(k, v) for k, values in query.items() if k != "token" for v in values]
-        location = path + (f"?{urlencode(rest)}" if rest else "")
+        # Absolute, on our own origin: "/\\evil.example/" must not become "//evil.example/".
+        tail = path.lstrip("/\\")
+        location = f"{self.guard.origin}/{tail}" + (f"?{urlencode(rest)}" if rest else "")
         return Response(
             b"",
             status=303,
@@ -107,9 +116,7 @@ class StudioServer(ThreadingHTTPServer):
 
     def _form(self, handler: _Handler) -> dict[str, list[str]]:
         headers = handler.headers
-        if not self.guard.same_origin(
-            headers.get("Host"), headers.get("Origin"), headers.get("Referer")
-        ):
+        if not self.guard.same_origin(headers.get("Origin"), headers.get("Referer")):
             raise HTTPError(403, "cross-origin request refused")
         length_header = headers.get("Content-Length") or "0"
         if not length_header.isdigit():
@@ -146,6 +153,7 @@ _TITLES = {
     404: "Not found",
     405: "Not allowed",
     409: "Conflict",
+    421: "Wrong host",
 }
 
 
@@ -157,6 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: StudioServer
     server_version = "codex-db-studio"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # A client that sends nothing must not hold a server thread forever.
+        self.connection.settimeout(self.server.read_timeout)
 
     def do_GET(self) -> None:
         self._answer("GET")
@@ -188,10 +201,15 @@ def make_server(
     write: bool = False,
     console_timeout: float = 5.0,
     console_rows: int = 500,
+    read_timeout: float = 30.0,
     quiet: bool = False,
     token: str | None = None,
 ) -> StudioServer:
     """Bind the studio for the database at *url* and return it, not yet serving.
+
+    On ``127.0.0.1`` (or ``localhost``) it is reached as a ``.localhost`` name
+    of its own (`start_url`); elsewhere at *host* itself.
+    *read_timeout* is how long a connection may stay silent.
 
     A Neon ``-pooler`` host is replaced by the direct one, as for migrations:
     the console's prepared statement and timeouts need a session of their own.
@@ -199,7 +217,7 @@ def make_server(
     Use it to run the studio in your own thread (tests: ``port=0``); `serve()`
     is the blocking, printing, browser-opening wrapper around it.
     """
-    guard = Guard(port, token)
+    guard = Guard(token)
     ctx = Context(
         url=direct_url(url),
         write=write,
@@ -207,6 +225,7 @@ def make_server(
         console_timeout=console_timeout,
         console_rows=console_rows,
     )
-    server = StudioServer((host, port), ctx, guard, quiet)
-    guard.cookie_name = f"codex_studio_{server.server_address[1]}"
+    server = StudioServer((host, port), ctx, guard, quiet, read_timeout)
+    shared = host in ("127.0.0.1", "localhost")
+    guard.bind(run_host_name() if shared else host, server.server_address[1])
     return server
