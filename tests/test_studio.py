@@ -644,6 +644,7 @@ class TestLaunch:
                 "port": 0,
                 "write": True,
                 "open_browser": False,
+                "console_superuser": False,
             }
         ]
 

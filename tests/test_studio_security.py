@@ -1,9 +1,16 @@
-"""codex-db studio's security rules over HTTP, each an attack that used to work (issue 19)."""
+"""codex-db studio's security rules over HTTP, each an attack that used to work (issue 19).
+
+The console's escapes (``RESET ROLE``, ``SET ROLE``, ``RESET
+transaction_read_only``, ``set_config``, ``dblink``) are tried on the real
+server: run this module on PostgreSQL 15 (``DATABASE_URL``) and 18 (embedded).
+"""
 
 from __future__ import annotations
 
 import email.message
+import secrets
 import socket
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.cookiejar import CookieJar
@@ -12,6 +19,7 @@ from urllib.parse import urlencode
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from codex_db.studio import StudioServer, main
 from codex_db.studio import _launch as launch
@@ -60,6 +68,128 @@ def sql(db_url: str) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
             return cur.fetchall() if cur.description else []
 
         yield run
+
+
+def untouched(sql: Callable[..., list[tuple[Any, ...]]]) -> None:
+    """Neither the sequence nor table x carry the mark of an escaped console statement."""
+    assert sql("SELECT last_value, is_called FROM s") == [(1, False)]
+    assert sql("SELECT count(*) FROM x") == [(0,)]
+
+
+def escapes(user: str, db_url: str) -> list[str]:
+    """Statements that try to leave the console's role or its READ ONLY transaction."""
+    found = [
+        f"DO $$ BEGIN RESET transaction_read_only; PERFORM setval('s', {MARK}); END $$",
+        f"DO $$ BEGIN RESET transaction_read_only; INSERT INTO x VALUES ({MARK}); END $$",
+        f"DO $$ BEGIN RESET ROLE; RESET transaction_read_only; PERFORM setval('s', {MARK}); END $$",
+        f'DO $$ BEGIN SET ROLE "{user}"; RESET transaction_read_only;'
+        f" INSERT INTO x VALUES ({MARK}); END $$",
+        f"SELECT set_config('role', '{user}', false), setval('s', {MARK})",
+        "DO $$ BEGIN PERFORM set_config('transaction_read_only', 'off', true);"
+        f" PERFORM setval('s', {MARK}); END $$",
+        f'SET SESSION AUTHORIZATION "{user}"',
+        "SELECT nextval('s')",
+    ]
+    target = make_conninfo(db_url).replace("'", "''")
+    found.append(f"SELECT dblink_exec('{target}', 'INSERT INTO x VALUES ({MARK})')")
+    return found
+
+
+class TestConsoleRole:
+    def test_runs_as_a_reader_role_of_this_run(self, client: Client, studio: StudioServer) -> None:
+        """The console's session user is the run's reader, not the studio's user."""
+        reply = client.post("/sql", [("q", "SELECT session_user, current_user")])
+        role = studio.ctx.console.role
+        assert reply.status == 200 and role.startswith("codex_studio_console_")
+        assert reply.body.count(f"<td>{role}</td>") == 2
+        assert "can read everything and change nothing" in reply.body
+
+    def test_reads_everything(self, client: Client) -> None:
+        """pg_read_all_data: every table reads as for the owner."""
+        reply = client.post("/sql", [("q", "SELECT count(*) AS n FROM content")])
+        assert reply.status == 200 and "<td>120</td>" in reply.body
+
+    @pytest.mark.parametrize("index", range(9))
+    def test_escapes_change_nothing(
+        self, client: Client, sql: Any, db_url: str, index: int
+    ) -> None:
+        """RESET ROLE, SET ROLE, RESET transaction_read_only, set_config, dblink: all refused."""
+        user = sql("SELECT current_user")[0][0]
+        query = escapes(user, db_url)[index]
+        if "dblink" in query and not sql("SELECT 1 FROM pg_extension WHERE extname = 'dblink'"):
+            pytest.skip("this server has no dblink")
+        reply = client.post("/sql", [("q", query)])
+        assert reply.status == 400, reply.body
+        untouched(sql)
+
+    def test_prepare_transaction_is_refused(self, client: Client) -> None:
+        """A prepared transaction would keep the console's locks after the request."""
+        reply = client.post("/sql", [("q", "PREPARE TRANSACTION 'held'")])
+        assert reply.status == 400 and "PREPARE TRANSACTION" in reply.body
+
+    def test_lock_timeout(self, client: Client, db_url: str) -> None:
+        """A statement waiting for a lock gives up after lock_timeout, not statement_timeout."""
+        with psycopg.connect(db_url) as holder:
+            holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            reply = client.post("/sql", [("q", "SELECT count(*) FROM users")])
+            elapsed = time.monotonic() - started
+        assert reply.status == 400 and "lock timeout" in reply.body
+        assert elapsed < 1.8  # lock_timeout 1 s, console_timeout 2 s
+
+    def test_role_is_dropped_when_the_studio_stops(self, db_url: str, sql: Any) -> None:
+        """The reader role lives as long as the studio."""
+        with running(db_url) as server:
+            role = server.ctx.console.role
+            assert sql("SELECT count(*) FROM pg_roles WHERE rolname = %s", role) == [(1,)]
+        assert sql("SELECT count(*) FROM pg_roles WHERE rolname = %s", role) == [(0,)]
+
+
+@pytest.fixture
+def app_url(db_url: str, sql: Any) -> Iterator[str]:
+    """The seeded database as a login role that is not a superuser and cannot read all data."""
+    name = f"studio_app_{secrets.token_hex(4)}"
+    sql(f"CREATE ROLE {name} LOGIN")
+    sql(f"GRANT SELECT, INSERT ON x, users TO {name}")
+    sql(f"GRANT USAGE, UPDATE, SELECT ON SEQUENCE s TO {name}")
+    yield make_conninfo(db_url, user=name)
+    sql(f"DROP OWNED BY {name}")
+    sql(f"DROP ROLE {name}")
+
+
+class TestPlainReads:
+    def test_user_without_read_all_gets_plain_reads(self, app_url: str, sql: Any) -> None:
+        """No reader role can be had: plain reads as the user, every escape refused."""
+        user = app_url.split("user=")[1].split()[0]
+        with running(app_url) as server:
+            client = Client(server).login()
+            reply = client.post("/sql", [("q", "SELECT count(*) FROM users")])
+            assert reply.status == 200 and "<td>3</td>" in reply.body
+            assert "plain reads only" in reply.body
+            for query in escapes(user, app_url):
+                reply = client.post("/sql", [("q", query)])
+                assert reply.status == 400, query
+            reply = client.post("/sql", [("q", "/* x */ (SELECT set_config('a.b', '1', false))")])
+            assert reply.status == 400 and "set_config() acts outside" in reply.body
+        untouched(sql)
+
+    def test_superuser_without_reader_role_has_no_console(
+        self, fresh_database: Callable[..., str], pg_server: TestServer
+    ) -> None:
+        """A superuser whose reader cannot log in gets no console unless asked for it."""
+        url = fresh_database()
+        with psycopg.connect(url, autocommit=True) as conn:
+            name = conn.execute("SELECT current_database()").fetchone()
+            assert name is not None
+            conn.execute(f'REVOKE CONNECT ON DATABASE "{name[0]}" FROM PUBLIC')
+        with running(url) as server:
+            reply = Client(server).login().post("/sql", [("q", "SELECT 1")])
+            assert reply.status == 400
+            assert "the SQL console is off" in reply.body and "--console-as-superuser" in reply.body
+        with running(url, console_superuser=True) as server:
+            client = Client(server).login()
+            assert client.post("/sql", [("q", "SELECT 1")]).status == 200
+            assert client.post("/sql", [("q", "DO $$ BEGIN END $$")]).status == 400
 
 
 class TestOrigin:
@@ -153,6 +283,8 @@ class TestLaunchRules:
         host: str,
         warns: bool,
     ) -> None:
-        """A name starting with 127. is not loopback: only loopback addresses skip the warning."""
-        assert main(["--url", "postgresql://localhost/x", "--host", host]) == 0
+        """A name starting with 127. is not loopback; --console-as-superuser reaches serve()."""
+        argv = ["--url", "postgresql://localhost/x", "--host", host, "--console-as-superuser"]
+        assert main(argv) == 0
         assert ("WARNING" in capsys.readouterr().err) is warns
+        assert served[0]["console_superuser"] is True

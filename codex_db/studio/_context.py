@@ -7,6 +7,7 @@ import psycopg
 
 from codex_db._dsn import display
 from codex_db.studio import _render
+from codex_db.studio._console_role import ConsoleRole
 from codex_db.studio._http import Response
 
 __all__ = ["Context"]
@@ -22,6 +23,10 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds a console statement may run (``statement_timeout``)."""
     console_rows: int = 500
     """Rows the console shows at most."""
+    console: ConsoleRole = ConsoleRole(mode="off", reason="not prepared")
+    """Who console statements run as (`prepare_console_role`)."""
+    lock_timeout: float = 1.0
+    """Seconds a console statement may wait for a lock (``lock_timeout``)."""
 
     @property
     def database(self) -> str:

@@ -16,10 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+import msgspec
 import psycopg
 
 from codex_db._dsn import direct_url
 from codex_db.studio import _forms, _pages, _tools
+from codex_db.studio._console_role import drop_console_role, prepare_console_role
 from codex_db.studio._context import Context
 from codex_db.studio._http import HTTPError, Request, Response
 from codex_db.studio._render import CSS, Html, e
@@ -67,6 +69,11 @@ class StudioServer(ThreadingHTTPServer):
     def start_url(self) -> str:
         """``http://host:port/?token=...``: print it once; the browser trades it for a cookie."""
         return f"{self.guard.origin}/?{urlencode({'token': self.guard.token})}"
+
+    def server_close(self) -> None:
+        """Stop listening and drop the console's reader role."""
+        super().server_close()
+        drop_console_role(self.ctx.url, self.ctx.console)
 
     def handle_request_safely(self, method: str, handler: _Handler) -> Response:
         """Check the request against the security rules, then route it."""
@@ -201,6 +208,8 @@ def make_server(
     write: bool = False,
     console_timeout: float = 5.0,
     console_rows: int = 500,
+    console_superuser: bool = False,
+    lock_timeout: float = 1.0,
     read_timeout: float = 30.0,
     quiet: bool = False,
     token: str | None = None,
@@ -208,8 +217,11 @@ def make_server(
     """Bind the studio for the database at *url* and return it, not yet serving.
 
     On ``127.0.0.1`` (or ``localhost``) it is reached as a ``.localhost`` name
-    of its own (`start_url`); elsewhere at *host* itself.
-    *read_timeout* is how long a connection may stay silent.
+    of its own (`start_url`); elsewhere at *host* itself. The console's reader
+    role is created here and dropped by ``server_close()``; *console_superuser*
+    allows plain reads as a superuser where no such role can be had.
+    *lock_timeout* bounds the console's waits for locks, *read_timeout* how
+    long a connection may stay silent.
 
     A Neon ``-pooler`` host is replaced by the direct one, as for migrations:
     the console's prepared statement and timeouts need a session of their own.
@@ -218,14 +230,18 @@ def make_server(
     is the blocking, printing, browser-opening wrapper around it.
     """
     guard = Guard(token)
+    direct = direct_url(url)
     ctx = Context(
-        url=direct_url(url),
+        url=direct,
         write=write,
         csrf=guard.csrf,
         console_timeout=console_timeout,
         console_rows=console_rows,
+        lock_timeout=lock_timeout,
     )
     server = StudioServer((host, port), ctx, guard, quiet, read_timeout)
     shared = host in ("127.0.0.1", "localhost")
     guard.bind(run_host_name() if shared else host, server.server_address[1])
+    console = prepare_console_role(direct, superuser_ok=console_superuser)
+    server.ctx = msgspec.structs.replace(ctx, console=console)
     return server
