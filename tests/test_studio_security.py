@@ -251,6 +251,31 @@ class TestLimits:
                 assert idle.recv(1) == b""
             assert Client(server).login().get("/").status == 200
 
+    def test_slow_page_is_stopped(
+        self, fresh_database: Callable[..., str], pg_server: TestServer
+    ) -> None:
+        """A view slower than page_timeout answers 504 quickly, naming the limit."""
+        url = fresh_database()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE VIEW slow AS SELECT pg_sleep(3)::text AS v")
+        with running(url, page_timeout=0.5) as server:
+            client = Client(server).login()
+            started = time.monotonic()
+            reply = client.get("/t/slow")
+            assert reply.status == 504 and "may run 0.5 s" in reply.body
+            assert time.monotonic() - started < 2.5
+            assert client.get("/").status == 200  # the list falls back to estimates
+
+    def test_page_waits_for_a_lock_only_lock_timeout(self, client: Client, db_url: str) -> None:
+        """A page blocked by another session's lock gives up after lock_timeout."""
+        with psycopg.connect(db_url) as holder:
+            holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            reply = client.get("/t/users")
+            elapsed = time.monotonic() - started
+        assert reply.status == 504 and "lock timeout" in reply.body
+        assert elapsed < 4
+
 
 class _Response:
     """What `CookieJar.extract_cookies` reads of a response: its headers."""

@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from codex_db.studio._browse import (
+    COUNT_TIMEOUT_MS,
     DELETED_MODES,
     OPERATORS,
     Browse,
@@ -18,6 +19,7 @@ from codex_db.studio._browse import (
     fetch_page,
     fetch_row,
     parse_browse,
+    shorten_statement_timeout,
 )
 from codex_db.studio._catalog import Catalog, Table, load_catalog
 from codex_db.studio._context import Context
@@ -126,7 +128,7 @@ def _counts(conn: psycopg.Connection[Any], tables: list[Table]) -> dict[str, str
     )
     try:
         with conn.transaction():
-            conn.execute("SELECT set_config('statement_timeout', '3000', true)")
+            shorten_statement_timeout(conn, COUNT_TIMEOUT_MS)
             row = conn.execute(sql.SQL("SELECT {}").format(counts), []).fetchone()
     except psycopg.Error:
         row = None

@@ -83,11 +83,20 @@ class StudioServer(ThreadingHTTPServer):
             return self.ctx.page(
                 _TITLES.get(exc.status, "Error"), _message(exc.message), exc.status
             )
+        except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable) as exc:
+            return self.ctx.page("Too slow", _message(self._too_slow(exc)), 504)
         except psycopg.Error as exc:
             return self.ctx.page("Database error", _message(str(exc).strip()), 400)
         except Exception:
             traceback.print_exc(file=sys.stderr)
             return self.ctx.page("Internal error", _message("see the studio's terminal"), 500)
+
+    def _too_slow(self, exc: psycopg.Error) -> str:
+        return (
+            f"{str(exc).strip()}: each query of a page may run {self.ctx.page_timeout:g} s and"
+            f" wait {self.ctx.lock_timeout:g} s for a lock; narrow the filters, sort by an"
+            " indexed column, or try again when the lock is released"
+        )
 
     def _gate(self, method: str, handler: _Handler) -> Response:
         if not self.guard.valid_host(handler.headers.get("Host")):
@@ -209,6 +218,7 @@ def make_server(
     console_timeout: float = 5.0,
     console_rows: int = 500,
     console_superuser: bool = False,
+    page_timeout: float = 5.0,
     lock_timeout: float = 1.0,
     read_timeout: float = 30.0,
     quiet: bool = False,
@@ -220,8 +230,8 @@ def make_server(
     of its own (`start_url`); elsewhere at *host* itself. The console's reader
     role is created here and dropped by ``server_close()``; *console_superuser*
     allows plain reads as a superuser where no such role can be had.
-    *lock_timeout* bounds the console's waits for locks, *read_timeout* how
-    long a connection may stay silent.
+    *page_timeout* and *lock_timeout* bound every query of a page,
+    *read_timeout* how long a connection may stay silent.
 
     A Neon ``-pooler`` host is replaced by the direct one, as for migrations:
     the console's prepared statement and timeouts need a session of their own.
@@ -237,6 +247,7 @@ def make_server(
         csrf=guard.csrf,
         console_timeout=console_timeout,
         console_rows=console_rows,
+        page_timeout=page_timeout,
         lock_timeout=lock_timeout,
     )
     server = StudioServer((host, port), ctx, guard, quiet, read_timeout)
