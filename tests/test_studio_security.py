@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from codex_db.studio import StudioServer, main
 from codex_db.studio import _launch as launch
@@ -104,6 +104,13 @@ class TestConsoleRole:
         assert reply.body.count(f"<td>{role}</td>") == 2
         assert "can read everything and change nothing" in reply.body
 
+    def test_reader_password_is_never_shown(self, client: Client, studio: StudioServer) -> None:
+        """The reader's password is in no page, error or repr."""
+        password = str(conninfo_to_dict(studio.ctx.console.conninfo)["password"])
+        assert len(password) > 20 and password not in repr(studio.ctx)
+        for query in ("SELECT 1", "SELECT * FROM nowhere", "SELECT pg_sleep(5)"):
+            assert password not in client.post("/sql", [("q", query)]).body
+
     def test_reads_everything(self, client: Client) -> None:
         """pg_read_all_data: every table reads as for the owner."""
         reply = client.post("/sql", [("q", "SELECT count(*) AS n FROM content")])
@@ -124,8 +131,9 @@ class TestConsoleRole:
 
     def test_prepare_transaction_is_refused(self, client: Client) -> None:
         """A prepared transaction would keep the console's locks after the request."""
-        reply = client.post("/sql", [("q", "PREPARE TRANSACTION 'held'")])
-        assert reply.status == 400 and "PREPARE TRANSACTION" in reply.body
+        for query in ("PREPARE TRANSACTION 'held'", "/* /* */ x */ prepare  transaction 'held'"):
+            reply = client.post("/sql", [("q", query)])
+            assert reply.status == 400 and "PREPARE TRANSACTION would keep" in reply.body
 
     def test_lock_timeout(self, client: Client, db_url: str) -> None:
         """A statement waiting for a lock gives up after lock_timeout, not statement_timeout."""
@@ -171,6 +179,13 @@ class TestPlainReads:
                 assert reply.status == 400, query
             reply = client.post("/sql", [("q", "/* x */ (SELECT set_config('a.b', '1', false))")])
             assert reply.status == 400 and "set_config() acts outside" in reply.body
+            hidden = [
+                "/* /* */ SELECT */ DO $$ BEGIN RESET transaction_read_only;"
+                f" PERFORM setval('s', {MARK}); END $$",  # block comments nest
+                "SELECT U&\"\\0073et_config\"('a.b', '1', false)",
+            ]
+            for query in hidden:
+                assert client.post("/sql", [("q", query)]).status == 400, query
         untouched(sql)
 
     def test_superuser_without_reader_role_has_no_console(

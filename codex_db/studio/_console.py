@@ -35,7 +35,9 @@ _OUTSIDE = re.compile(
     r")\"?(?![\w$])",
     re.IGNORECASE,
 )
-_NOISE = re.compile(r"(\s+|--[^\n]*|/\*.*?\*/|\()+", re.DOTALL)
+_WORD = re.compile(r"[A-Za-z_]+")
+#: ``U&"..."`` spells any name with escapes, past the list above.
+_UNICODE_NAME = re.compile(r"\bu&[\"']", re.IGNORECASE)
 
 
 class ConsoleResult(msgspec.Struct, frozen=True):
@@ -69,7 +71,7 @@ def refusal(console: ConsoleRole, query: str) -> str | None:
     """Why *console* will not run *query*, or ``None`` when it may."""
     if console.mode == "off":
         return f"the SQL console is off: {console.reason}"
-    words = _NOISE.sub(" ", query).strip().lower().split(" ")
+    words = _leading_words(query)
     if words[:2] == ["prepare", "transaction"]:
         return "PREPARE TRANSACTION would keep the console's locks after it ends: not allowed"
     if console.mode == "reader":
@@ -79,10 +81,58 @@ def refusal(console: ConsoleRole, query: str) -> str | None:
             f"only plain reads (SELECT, WITH, TABLE, VALUES, EXPLAIN, SHOW) here, not"
             f" {words[0].upper()!r}: {console.reason}"
         )
+    if _UNICODE_NAME.search(query):
+        return f"U& names are not taken here: spell names plainly ({console.reason})"
     found = _OUTSIDE.search(query)
     if found:
         return f"{found.group(1)}() acts outside a read-only transaction: {console.reason}"
     return None
+
+
+def _leading_words(query: str, count: int = 2) -> list[str]:
+    """The first *count* words of *query*, lower case, past blanks, parentheses and comments.
+
+    Block comments nest in PostgreSQL (``/* /* */ SELECT */ DO ...`` is a
+    ``DO``), so they are skipped by depth, not by the first ``*/``.
+    """
+    words: list[str] = []
+    at = 0
+    while len(words) < count:
+        at = _skip_noise(query, at)
+        word = _WORD.match(query, at)
+        if word is None:
+            break
+        words.append(word.group().lower())
+        at = word.end()
+    return words or [""]
+
+
+def _skip_noise(query: str, at: int) -> int:
+    while at < len(query):
+        if query[at].isspace() or query[at] == "(":
+            at += 1
+        elif query.startswith("--", at):
+            end = query.find("\n", at)
+            at = len(query) if end < 0 else end
+        elif query.startswith("/*", at):
+            at = _skip_block_comment(query, at)
+        else:
+            break
+    return at
+
+
+def _skip_block_comment(query: str, at: int) -> int:
+    depth = 0
+    while at < len(query):
+        if query.startswith("/*", at):
+            depth, at = depth + 1, at + 2
+        elif query.startswith("*/", at):
+            depth, at = depth - 1, at + 2
+            if depth == 0:
+                return at
+        else:
+            at += 1
+    return at
 
 
 def _connect(conninfo: str) -> psycopg.Connection[tuple[object, ...]]:
