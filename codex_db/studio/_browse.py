@@ -33,6 +33,7 @@ __all__ = [
     "fetch_row",
     "key_condition",
     "parse_browse",
+    "select_matching",
     "shorten_statement_timeout",
 ]
 
@@ -128,6 +129,18 @@ def fetch_page(conn: psycopg.Connection[Any], table: Table, browse: Browse) -> P
     if more:
         return msgspec.structs.replace(page, next_offset=browse.offset + browse.limit)
     return page
+
+
+def select_matching(table: Table, browse: Browse, limit: int) -> tuple[sql.Composed, list[Any]]:
+    """The query (and its parameters) for the first *limit* rows *browse* selects, in its order.
+
+    Every page position in *browse* is ignored: use it to read the whole filtered view.
+    """
+    where, params = _where(table, browse)
+    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT {}").format(
+        _select(table), table.ident, _and(where), _order(table, browse), sql.Literal(limit)
+    )
+    return query, params
 
 
 def count_rows(

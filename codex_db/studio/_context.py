@@ -27,6 +27,8 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
     """Who console statements run as (`prepare_console_role`)."""
     page_timeout: float = 5.0
     """Seconds each query of a page may run (``statement_timeout``)."""
+    export_rows: int = 100_000
+    """Rows an export (CSV, JSON) sends at most."""
     lock_timeout: float = 1.0
     """Seconds any query (pages and console) may wait for a lock (``lock_timeout``)."""
 

@@ -163,6 +163,12 @@ def _toolbar(ctx: Context, table: Table, browse: Browse, total: int | None) -> H
             )
     if ctx.write and table.editable:
         items.append(link(table_href(table.key, "/new"), "insert a row"))
+    params = browse_params(browse)
+    exports = [
+        link(table_href(table.key, "/export", [*params, ("format", fmt)]), fmt.upper())
+        for fmt in ("csv", "json")
+    ]
+    items.append(Html(f"export the first {ctx.export_rows} matching rows: {' '.join(exports)}"))
     return Html(f"<p>{' · '.join(items)}</p>")
 
 

@@ -11,7 +11,7 @@ import re
 import socket
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -20,7 +20,7 @@ import msgspec
 import psycopg
 
 from codex_db._dsn import direct_url
-from codex_db.studio import _forms, _pages, _tools
+from codex_db.studio import _export, _forms, _pages, _tools
 from codex_db.studio._console_role import drop_console_role, prepare_console_role
 from codex_db.studio._context import Context
 from codex_db.studio._http import HTTPError, Request, Response
@@ -39,6 +39,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], Route, bool], ...] = (
     ("GET", re.compile(r"/"), _pages.table_list, False),
     ("GET", re.compile(r"/t/([^/]+)"), _pages.table_page, False),
     ("GET", re.compile(r"/t/([^/]+)/row"), _pages.row_page, False),
+    ("GET", re.compile(r"/t/([^/]+)/export"), _export.export_page, False),
     ("GET", re.compile(r"/t/([^/]+)/new"), _forms.insert_page, True),
     ("POST", re.compile(r"/t/([^/]+)/preview"), _forms.preview_page, True),
     ("POST", re.compile(r"/t/([^/]+)/apply"), _forms.apply_page, True),
@@ -197,11 +198,29 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.handle_request_safely(method, self)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.stream is None:
+            self.send_header("Content-Length", str(len(response.body)))
         for name, value in (*SECURITY_HEADERS, *response.headers):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)
+        if response.stream is not None:
+            self._stream(response.stream)
+
+    def _stream(self, chunks: Iterator[bytes]) -> None:
+        """Send the rest of a streamed answer; the connection's end marks its end (HTTP/1.0)."""
+        self.close_connection = True
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+        except OSError:
+            pass  # the browser stopped the download
+        except psycopg.Error as exc:
+            sys.stderr.write(f"studio: a streamed answer stopped early: {str(exc).strip()}\n")
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:
@@ -221,6 +240,7 @@ def make_server(
     page_timeout: float = 5.0,
     lock_timeout: float = 1.0,
     read_timeout: float = 30.0,
+    export_rows: int = 100_000,
     quiet: bool = False,
     token: str | None = None,
 ) -> StudioServer:
@@ -231,7 +251,8 @@ def make_server(
     role is created here and dropped by ``server_close()``; *console_superuser*
     allows plain reads as a superuser where no such role can be had.
     *page_timeout* and *lock_timeout* bound every query of a page,
-    *read_timeout* how long a connection may stay silent.
+    *read_timeout* how long a connection may stay silent, *export_rows* how
+    many rows a CSV or JSON export sends at most.
 
     A Neon ``-pooler`` host is replaced by the direct one, as for migrations:
     the console's prepared statement and timeouts need a session of their own.
@@ -249,6 +270,7 @@ def make_server(
         console_rows=console_rows,
         page_timeout=page_timeout,
         lock_timeout=lock_timeout,
+        export_rows=export_rows,
     )
     server = StudioServer((host, port), ctx, guard, quiet, read_timeout)
     shared = host in ("127.0.0.1", "localhost")
