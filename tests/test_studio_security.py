@@ -250,6 +250,16 @@ class TestOrigin:
             client.cookie = header
             assert client.get("/").status == 200, header
 
+    def test_wildcard_address_takes_addresses_not_names(self, db_url: str) -> None:
+        """On 0.0.0.0 any IP address with the port is the studio; a name is still refused."""
+        with running(db_url, host="0.0.0.0") as server:  # noqa: S104
+            client = Client(server).login()
+            port = server.server_address[1]
+            for host in (f"127.0.0.1:{port}", f"10.1.2.3:{port}", f"[::1]:{port}"):
+                assert client.request("GET", "/", headers={"Host": host}).status == 200, host
+            for host in (f"evil.example:{port}", "127.0.0.1:1"):
+                assert client.request("GET", "/", headers={"Host": host}).status == 421, host
+
     def test_ipv6_loopback_binds(self, db_url: str) -> None:
         """``--host ::1`` listens on IPv6 and answers at ``[::1]:port``."""
         with running(db_url, host="::1") as server:

@@ -53,6 +53,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_unspecified(host: str) -> bool:
+    return _is_address(host) and ipaddress.ip_address(host.strip("[]")).is_unspecified
+
+
 def run_host_name() -> str:
     """A host name under ``.localhost`` unique to this run: its cookie reaches no other server."""
     return f"studio-{secrets.token_hex(4)}.localhost"
@@ -70,12 +82,19 @@ class Guard:
         self.csrf = hmac.new(self.token.encode(), b"csrf", hashlib.sha256).hexdigest()
         self.host = "127.0.0.1"
         self.port = 0
+        self.any_address = False
         self.cookie_name = "codex_studio"
 
     def bind(self, host: str, port: int) -> None:
-        """Accept requests for *host*:*port* only (``Host``, ``Origin``), with a cookie per port."""
+        """Accept requests for *host*:*port* only (``Host``, ``Origin``), with a cookie per port.
+
+        On a wildcard address (``0.0.0.0``, ``::``) the machine has many
+        names: any IP address with *port* is accepted too (DNS rebinding needs
+        a name, never an address), but no other name.
+        """
         self.host = host.lower()
         self.port = port
+        self.any_address = _is_unspecified(self.host)
         # On a shared host name (not our .localhost one) two studios must not clash.
         self.cookie_name = f"codex_studio_{port}"
 
@@ -95,7 +114,10 @@ class Guard:
         if not header:
             return False
         host = header.strip().lower()
-        return host == self.netloc or (self.port == 80 and host == self.netloc[:-3])
+        if host == self.netloc or (self.port == 80 and host == self.netloc[:-3]):
+            return True
+        name, _, port = host.rpartition(":")
+        return self.any_address and port == str(self.port) and _is_address(name)
 
     def valid_token(self, candidate: str | None) -> bool:
         """Whether *candidate* is this run's token (constant-time comparison)."""
@@ -119,17 +141,18 @@ class Guard:
         """Whether a form's CSRF field is this run's."""
         return hmac.compare_digest(candidate.encode(), self.csrf.encode())
 
-    def same_origin(self, origin: str | None, referer: str | None) -> bool:
+    def same_origin(self, origin: str | None, referer: str | None, host: str | None) -> bool:
         """Whether a POST comes from a page of this studio (``Origin``, else ``Referer``).
 
-        A request with neither header is refused: browsers send ``Origin`` on
+        The source must name the request's *host*, which `valid_host` has
+        already checked. A request with neither header is refused: browsers send ``Origin`` on
         every POST, so only a non-browser client lacks both.
         """
         source = origin if origin and origin != "null" else referer
         if not source:
             return False
         parts = urlsplit(source)
-        return parts.scheme == "http" and parts.netloc.lower() == self.netloc
+        return parts.scheme == "http" and parts.netloc.lower() == (host or "").strip().lower()
 
     def _cookie_values(self, header: str | None) -> list[str]:
         values = []

@@ -133,7 +133,9 @@ class StudioServer(ThreadingHTTPServer):
 
     def _form(self, handler: _Handler) -> dict[str, list[str]]:
         headers = handler.headers
-        if not self.guard.same_origin(headers.get("Origin"), headers.get("Referer")):
+        if not self.guard.same_origin(
+            headers.get("Origin"), headers.get("Referer"), headers.get("Host")
+        ):
             raise HTTPError(403, "cross-origin request refused")
         length_header = headers.get("Content-Length") or "0"
         if not length_header.isdigit():
