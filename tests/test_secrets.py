@@ -201,12 +201,14 @@ def test_studio_start_line_and_page_header(database: str) -> None:
         assert_clean(*lines)
         assert "***" in lines[0], lines
         start = urlsplit(lines[1].split("open ", 1)[1].strip())
-        conn = http.client.HTTPConnection(start.hostname or "", start.port, timeout=30)
-        conn.request("GET", f"{start.path}?{start.query}")
+        # studio-<random>.localhost: browsers resolve it to loopback, the system resolver may not.
+        conn = http.client.HTTPConnection("127.0.0.1", start.port, timeout=30)
+        host = {"Host": start.netloc}
+        conn.request("GET", f"{start.path}?{start.query}", headers=host)
         login = conn.getresponse()
         login.read()
         cookie = (login.getheader("set-cookie") or "").split(";")[0]
-        conn.request("GET", "/", headers={"Cookie": cookie})
+        conn.request("GET", "/", headers={**host, "Cookie": cookie})
         page = conn.getresponse().read().decode()
         conn.close()
         assert "***" in page

@@ -71,8 +71,9 @@ class Client:
 
     def __init__(self, server: StudioServer) -> None:
         self.server = server
+        self.address = str(server.server_address[0])
         self.port = server.server_address[1]
-        self.origin = f"http://127.0.0.1:{self.port}"
+        self.origin = server.guard.origin
         self.cookie = ""
 
     def login(self) -> Client:
@@ -85,12 +86,18 @@ class Client:
     def request(
         self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
     ) -> Reply:
-        """Send one request on a fresh connection and read the whole answer."""
-        sent = {"Cookie": self.cookie} if self.cookie else {}
+        """Send one request on a fresh connection and read the whole answer.
+
+        It goes to the bound address with the studio's own ``Host`` (its
+        ``.localhost`` name), as a browser resolving that name sends it.
+        """
+        sent = {"Host": self.server.guard.netloc}
+        if self.cookie:
+            sent["Cookie"] = self.cookie
         if body:
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         sent.update(headers or {})
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn = http.client.HTTPConnection(self.address, self.port, timeout=30)
         try:
             conn.request(method, path, body=body.encode() or None, headers=sent)
             response = conn.getresponse()
@@ -218,7 +225,7 @@ class TestAccessToken:
         query = urlencode({"token": studio.guard.token, "sort": "name"})
         reply = anonymous.request("GET", f"/t/users?{query}")
         assert reply.status == 303
-        assert reply.headers["location"] == "/t/users?sort=name"
+        assert reply.headers["location"] == f"{studio.guard.origin}/t/users?sort=name"
         cookie = reply.headers["set-cookie"]
         assert cookie.startswith(f"{studio.guard.cookie_name}={studio.guard.token};")
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
@@ -226,9 +233,10 @@ class TestAccessToken:
         assert anonymous.get("/t/users", sort="name").status == 200
 
     def test_start_url_is_loopback_with_token(self, studio: StudioServer) -> None:
-        """The printed URL is on 127.0.0.1 and carries the token."""
+        """The printed URL is on a .localhost name of this run, on 127.0.0.1, with the token."""
         parts = urlsplit(studio.start_url)
-        assert parts.hostname == "127.0.0.1"
+        assert re.fullmatch(r"studio-[0-9a-f]{8}\.localhost", parts.hostname or "")
+        assert studio.server_address[0] == "127.0.0.1"
         assert parts.query == f"token={studio.guard.token}"
 
     def test_stylesheet_is_served_locally(self, client: Client) -> None:
@@ -636,6 +644,7 @@ class TestLaunch:
                 "port": 0,
                 "write": True,
                 "open_browser": False,
+                "console_superuser": False,
             }
         ]
 

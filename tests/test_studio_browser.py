@@ -38,10 +38,13 @@ def studio(pg_server: TestServer, migrated_template: str) -> Iterator[StudioServ
 def browse(
     server: StudioServer, path: str, profile: Path, *options: str, **params: str
 ) -> subprocess.CompletedProcess[str]:
-    """Open *path* with the start token in a fresh headless Chromium profile."""
-    port = server.server_address[1]
+    """Open *path* with the start token in a fresh headless Chromium profile.
+
+    The URL names the studio's own ``.localhost`` host, which Chromium
+    resolves to the loopback address by itself.
+    """
     query = urlencode({**params, "token": server.guard.token})
-    url = f"http://127.0.0.1:{port}{path}?{query}"
+    url = f"{server.guard.origin}{path}?{query}"
     argv = [
         str(CHROMIUM),
         "--headless",

@@ -171,6 +171,11 @@ def studio_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force-production", action="store_true", help="allow on a production database"
     )
+    parser.add_argument(
+        "--console-as-superuser",
+        action="store_true",
+        help="offer the SQL console (plain reads) even where it would run as a superuser",
+    )
 
 
 def new_args(parser: argparse.ArgumentParser) -> None:

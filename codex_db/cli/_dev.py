@@ -55,6 +55,7 @@ def cmd_studio(args: argparse.Namespace) -> int:
         write=args.write,
         open_browser=not args.no_browser,
         force_production=args.force_production,
+        console_superuser=args.console_as_superuser,
     )
 
 

@@ -33,6 +33,8 @@ __all__ = [
     "fetch_row",
     "key_condition",
     "parse_browse",
+    "select_matching",
+    "shorten_statement_timeout",
 ]
 
 #: Filter operators: URL name -> label.
@@ -129,6 +131,18 @@ def fetch_page(conn: psycopg.Connection[Any], table: Table, browse: Browse) -> P
     return page
 
 
+def select_matching(table: Table, browse: Browse, limit: int) -> tuple[sql.Composed, list[Any]]:
+    """The query (and its parameters) for the first *limit* rows *browse* selects, in its order.
+
+    Every page position in *browse* is ignored: use it to read the whole filtered view.
+    """
+    where, params = _where(table, browse)
+    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT {}").format(
+        _select(table), table.ident, _and(where), _order(table, browse), sql.Literal(limit)
+    )
+    return query, params
+
+
 def count_rows(
     conn: psycopg.Connection[Any], table: Table, where: list[sql.Composable], params: list[Any]
 ) -> int | None:
@@ -136,13 +150,24 @@ def count_rows(
     count = sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, _and(where))
     try:
         with conn.transaction():
-            conn.execute(
-                "SELECT set_config('statement_timeout', %s, true)", (str(COUNT_TIMEOUT_MS),)
-            )
+            shorten_statement_timeout(conn, COUNT_TIMEOUT_MS)
             row = conn.execute(count, params).fetchone()
     except psycopg.errors.QueryCanceled:
         return None
     return int(row[0]) if row else 0
+
+
+def shorten_statement_timeout(conn: psycopg.Connection[Any], ms: int) -> None:
+    """Lower ``statement_timeout`` to *ms* for the current transaction (never raise it).
+
+    Use it inside a transaction for a query allowed less time than the page's.
+    """
+    conn.execute(
+        "SELECT set_config('statement_timeout', (SELECT CASE WHEN setting::int = 0 THEN %s"
+        " ELSE least(setting::int, %s) END FROM pg_settings WHERE name = 'statement_timeout')"
+        "::text, true)",
+        (ms, ms),
+    )
 
 
 def fetch_row(conn: psycopg.Connection[Any], table: Table, key: list[str]) -> Row:

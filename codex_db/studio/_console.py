@@ -1,20 +1,43 @@
-"""The read-only SQL console: one statement, in a READ ONLY transaction, with a time limit.
+"""The read-only SQL console: one statement, as a role that can only read, with time limits.
 
-Two layers keep it read-only: the statement runs inside a transaction
-started with ``SET TRANSACTION READ ONLY`` (and ``SET LOCAL statement_timeout``,
-through ``set_config``) that is always rolled back; and it is sent as a
-prepared statement, which PostgreSQL refuses to hold more than one command, so
-``COMMIT; DELETE ...`` cannot leave the transaction. Read-only is a property
-of the transaction, not a sandbox: functions with effects outside the database
-(``COPY ... TO PROGRAM`` for a superuser, ``pg_terminate_backend``) still run.
+Three layers keep it read-only. It runs as the `ConsoleRole` chosen at start:
+a login role of its own that can read and change nothing (or, where there is
+none, the studio's user with plain reads only). The statement runs inside a
+``READ ONLY`` transaction, with ``statement_timeout`` and ``lock_timeout``
+set locally, that is always rolled back. And it is sent as a prepared
+statement, which PostgreSQL refuses to hold more than one command, so
+``COMMIT; DELETE ...`` cannot leave the transaction.
 """
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 import psycopg
 
-__all__ = ["ConsoleResult", "run_readonly"]
+from codex_db.studio._console_role import ConsoleRole
+
+__all__ = ["ConsoleResult", "refusal", "run_console"]
+
+#: Statements that only read, by their first word (``EXPLAIN ANALYZE`` of a write still fails).
+_PLAIN_READS = {"select", "with", "table", "values", "explain", "show"}
+
+#: Functions acting outside the transaction or the role (sessions, files, other
+#: connections, WAL, SQL given as text), refused when there is no reader role.
+_OUTSIDE = re.compile(
+    r"(?<![\w$])\"?("
+    r"set_config|dblink\w*|query_to_xml\w*|cursor_to_xml\w*|lo_\w+|"
+    r"pg_(terminate|cancel)_backend|pg_reload_conf|pg_rotate_logfile\w*|"
+    r"pg_(read|read_binary|stat)_file|pg_ls_\w+|pg_file_\w+|pg_\w*replication\w*|"
+    r"pg_switch_wal|pg_create_restore_point|pg_promote|pg_stat_reset\w*|"
+    r"pg_(start|stop)_backup|pg_backup_\w+|pg_logical_\w+|pg_import_system_collations"
+    r")\"?(?![\w$])",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z_]+")
+#: ``U&"..."`` spells any name with escapes, past the list above.
+_UNICODE_NAME = re.compile(r"\bu&[\"']", re.IGNORECASE)
 
 
 class ConsoleResult(msgspec.Struct, frozen=True):
@@ -27,21 +50,94 @@ class ConsoleResult(msgspec.Struct, frozen=True):
     error: str | None = None
 
 
-def run_readonly(url: str, query: str, *, timeout: float, max_rows: int) -> ConsoleResult:
-    """Run *query* read-only, stopping it after *timeout* seconds and keeping *max_rows* rows.
+def run_console(
+    console: ConsoleRole, query: str, *, timeout: float, lock_timeout: float, max_rows: int
+) -> ConsoleResult:
+    """Run *query* as *console*'s role, read-only, within *timeout* s, keeping *max_rows* rows.
 
-    Database errors (a write refused, the timeout) come back in ``error``.
+    Refusals, database errors and timeouts come back in ``error``.
     """
+    refused = refusal(console, query)
+    if refused:
+        return ConsoleResult(error=refused)
     try:
-        with _connect(url) as conn:
-            return _run(conn, query, timeout, max_rows)
+        with _connect(console.conninfo) as conn:
+            return _run(conn, console, query, (timeout, lock_timeout), max_rows)
     except psycopg.Error as exc:
         return ConsoleResult(error=str(exc).strip() or type(exc).__name__)
 
 
-def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
+def refusal(console: ConsoleRole, query: str) -> str | None:
+    """Why *console* will not run *query*, or ``None`` when it may."""
+    if console.mode == "off":
+        return f"the SQL console is off: {console.reason}"
+    words = _leading_words(query)
+    if words[:2] == ["prepare", "transaction"]:
+        return "PREPARE TRANSACTION would keep the console's locks after it ends: not allowed"
+    if console.mode == "reader":
+        return None
+    if words[0] not in _PLAIN_READS:
+        return (
+            f"only plain reads (SELECT, WITH, TABLE, VALUES, EXPLAIN, SHOW) here, not"
+            f" {words[0].upper()!r}: {console.reason}"
+        )
+    if _UNICODE_NAME.search(query):
+        return f"U& names are not taken here: spell names plainly ({console.reason})"
+    found = _OUTSIDE.search(query)
+    if found:
+        return f"{found.group(1)}() acts outside a read-only transaction: {console.reason}"
+    return None
+
+
+def _leading_words(query: str, count: int = 2) -> list[str]:
+    """The first *count* words of *query*, lower case, past blanks, parentheses and comments.
+
+    Block comments nest in PostgreSQL (``/* /* */ SELECT */ DO ...`` is a
+    ``DO``), so they are skipped by depth, not by the first ``*/``.
+    """
+    words: list[str] = []
+    at = 0
+    while len(words) < count:
+        at = _skip_noise(query, at)
+        word = _WORD.match(query, at)
+        if word is None:
+            break
+        words.append(word.group().lower())
+        at = word.end()
+    return words or [""]
+
+
+def _skip_noise(query: str, at: int) -> int:
+    while at < len(query):
+        if query[at].isspace() or query[at] == "(":
+            at += 1
+        elif query.startswith("--", at):
+            end = query.find("\n", at)
+            at = len(query) if end < 0 else end
+        elif query.startswith("/*", at):
+            at = _skip_block_comment(query, at)
+        else:
+            break
+    return at
+
+
+def _skip_block_comment(query: str, at: int) -> int:
+    depth = 0
+    while at < len(query):
+        if query.startswith("/*", at):
+            depth, at = depth + 1, at + 2
+        elif query.startswith("*/", at):
+            depth, at = depth - 1, at + 2
+            if depth == 0:
+                return at
+        else:
+            at += 1
+    return at
+
+
+def _connect(conninfo: str) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(
-        url,
+        conninfo,
         autocommit=True,
         connect_timeout=10,
         application_name="codex-db studio console",
@@ -49,13 +145,19 @@ def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
 
 
 def _run(
-    conn: psycopg.Connection[tuple[object, ...]], query: str, timeout: float, max_rows: int
+    conn: psycopg.Connection[tuple[object, ...]],
+    console: ConsoleRole,
+    query: str,
+    timeouts: tuple[float, float],
+    max_rows: int,
 ) -> ConsoleResult:
     with conn.transaction(force_rollback=True):
         conn.execute("SET TRANSACTION READ ONLY")
-        conn.execute(
-            "SELECT set_config('statement_timeout', %s, true)", (f"{int(timeout * 1000)}",)
-        )
+        settings = [("statement_timeout", timeouts[0]), ("lock_timeout", timeouts[1])]
+        for name, seconds in settings:
+            conn.execute("SELECT set_config(%s, %s, true)", (name, f"{int(seconds * 1000)}"))
+        if console.search_path:
+            conn.execute("SELECT set_config('search_path', %s, true)", (console.search_path,))
         with psycopg.RawCursor(conn) as cur:
             cur.execute(query, prepare=True)
             if cur.description is None:

@@ -7,6 +7,7 @@ import psycopg
 
 from codex_db._dsn import display
 from codex_db.studio import _render
+from codex_db.studio._console_role import ConsoleRole
 from codex_db.studio._http import Response
 
 __all__ = ["Context"]
@@ -22,6 +23,14 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds a console statement may run (``statement_timeout``)."""
     console_rows: int = 500
     """Rows the console shows at most."""
+    console: ConsoleRole = ConsoleRole(mode="off", reason="not prepared")
+    """Who console statements run as (`prepare_console_role`)."""
+    page_timeout: float = 5.0
+    """Seconds each query of a page may run (``statement_timeout``)."""
+    export_rows: int = 100_000
+    """Rows an export (CSV, JSON) sends at most."""
+    lock_timeout: float = 1.0
+    """Seconds any query (pages and console) may wait for a lock (``lock_timeout``)."""
 
     @property
     def database(self) -> str:
@@ -29,10 +38,18 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
         return display(self.url)
 
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
-        """A new autocommit connection for one request; close it (``with``) when done."""
-        return psycopg.connect(
+        """A new autocommit connection for one request, with the page and lock timeouts.
+
+        Close it (``with``) when done. A query over the limits raises
+        `psycopg.errors.QueryCanceled`.
+        """
+        conn = psycopg.connect(
             self.url, autocommit=True, connect_timeout=10, application_name="codex-db studio"
         )
+        settings = [("statement_timeout", self.page_timeout), ("lock_timeout", self.lock_timeout)]
+        for name, seconds in settings:
+            conn.execute("SELECT set_config(%s, %s, false)", (name, f"{int(seconds * 1000)}"))
+        return conn
 
     def page(self, title: str, body: _render.Html, status: int = 200) -> Response:
         """*body* in the studio's page frame."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import msgspec
 
 __all__ = ["HTTPError", "Request", "Response"]
@@ -39,9 +41,11 @@ class Request(msgspec.Struct, frozen=True):
 
 
 class Response(msgspec.Struct):
-    """What a route answers: status, body and extra headers."""
+    """What a route answers: status, body and extra headers, and maybe more body to stream."""
 
     body: bytes
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     headers: list[tuple[str, str]] = []
+    stream: Iterator[bytes] | None = None
+    """Sent after *body*, chunk by chunk, without a ``Content-Length``; closed when done."""

@@ -31,6 +31,7 @@ def serve(
     write: bool = False,
     open_browser: bool = True,
     console_timeout: float = 5.0,
+    console_superuser: bool = False,
     out: TextIO | None = None,
 ) -> None:
     """Serve the studio for the database at *url* until interrupted (Ctrl-C or SIGTERM).
@@ -41,11 +42,18 @@ def serve(
     """
     out = out or sys.stdout
     with make_server(
-        url, host=host, port=port, write=write, console_timeout=console_timeout
+        url,
+        host=host,
+        port=port,
+        write=write,
+        console_timeout=console_timeout,
+        console_superuser=console_superuser,
     ) as server:
         mode = "WRITE mode: rows can be changed" if write else "read-only"
         print(f"{_PROG} for {display(url)} ({mode})", file=out)
         print(f"  open {server.start_url}", file=out)
+        if server.ctx.console.mode != "reader":
+            print(f"  SQL console: {server.ctx.console.reason}", file=out)
         print("  press Ctrl-C to stop", file=out, flush=True)
         if open_browser:
             _open_browser(server.start_url)
@@ -71,6 +79,7 @@ def launch(
     write: bool = False,
     open_browser: bool = True,
     force_production: bool = False,
+    console_superuser: bool = False,
 ) -> int:
     """Check *target* (refusing production unless forced), then `serve()`; returns the exit code."""
     if target.production and not force_production:
@@ -88,7 +97,14 @@ def launch(
             file=sys.stderr,
         )
     try:
-        serve(target.conninfo, host=host, port=port, write=write, open_browser=open_browser)
+        serve(
+            target.conninfo,
+            host=host,
+            port=port,
+            write=write,
+            open_browser=open_browser,
+            console_superuser=console_superuser,
+        )
     except OSError as exc:
         print(f"{_PROG}: cannot listen on {host}:{port}: {exc} (try --port)", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from codex_db.studio._browse import (
+    COUNT_TIMEOUT_MS,
     DELETED_MODES,
     OPERATORS,
     Browse,
@@ -18,6 +19,7 @@ from codex_db.studio._browse import (
     fetch_page,
     fetch_row,
     parse_browse,
+    shorten_statement_timeout,
 )
 from codex_db.studio._catalog import Catalog, Table, load_catalog
 from codex_db.studio._context import Context
@@ -126,7 +128,7 @@ def _counts(conn: psycopg.Connection[Any], tables: list[Table]) -> dict[str, str
     )
     try:
         with conn.transaction():
-            conn.execute("SELECT set_config('statement_timeout', '3000', true)")
+            shorten_statement_timeout(conn, COUNT_TIMEOUT_MS)
             row = conn.execute(sql.SQL("SELECT {}").format(counts), []).fetchone()
     except psycopg.Error:
         row = None
@@ -161,6 +163,12 @@ def _toolbar(ctx: Context, table: Table, browse: Browse, total: int | None) -> H
             )
     if ctx.write and table.editable:
         items.append(link(table_href(table.key, "/new"), "insert a row"))
+    params = browse_params(browse)
+    exports = [
+        link(table_href(table.key, "/export", [*params, ("format", fmt)]), fmt.upper())
+        for fmt in ("csv", "json")
+    ]
+    items.append(Html(f"export the first {ctx.export_rows} matching rows: {' '.join(exports)}"))
     return Html(f"<p>{' · '.join(items)}</p>")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from codex_db import migrate
 from codex_db.errors import CodexDBError
-from codex_db.studio._console import ConsoleResult, run_readonly
+from codex_db.studio._console import ConsoleResult, run_console
 from codex_db.studio._context import Context
 from codex_db.studio._http import Request, Response
 from codex_db.studio._render import Html, e, grid, hidden, value_cell
@@ -27,12 +27,26 @@ def console_page(ctx: Context, request: Request) -> Response:
     result = Html("")
     status = 200
     if query.strip():
-        outcome = run_readonly(
-            ctx.url, query, timeout=ctx.console_timeout, max_rows=ctx.console_rows
+        outcome = run_console(
+            ctx.console,
+            query,
+            timeout=ctx.console_timeout,
+            lock_timeout=ctx.lock_timeout,
+            max_rows=ctx.console_rows,
         )
         result = _result(outcome)
         status = 400 if outcome.error else 200
-    return ctx.page("SQL console", Html(form + result), status=status)
+    return ctx.page("SQL console", Html(_console_mode(ctx) + form + result), status=status)
+
+
+def _console_mode(ctx: Context) -> str:
+    console = ctx.console
+    if console.mode == "reader":
+        return (
+            f'<p class="muted">Runs as {e(console.role)}, a role of this run that can read'
+            " everything and change nothing.</p>"
+        )
+    return f'<p class="error">{e(console.reason)}.</p>'
 
 
 def triggers_page(ctx: Context, request: Request) -> Response:
