@@ -24,6 +24,7 @@ __all__ = [
     "QueryDef",
     "Result",
     "RowDef",
+    "is_void",
     "plan_models",
     "row_def",
 ]
@@ -38,13 +39,18 @@ class Field(msgspec.Struct, frozen=True):
 
 
 class Part(msgspec.Struct, frozen=True):
-    """How one field is built from row cells: a cell, or a slice for an embedded model."""
+    """How one field is built from row cells: a cell, or a slice for an embedded model.
+
+    A *void* cell (a ``void`` function's result, which psycopg loads as ``''``) is
+    built as ``None``.
+    """
 
     start: int
     stop: int = -1
     model: str = ""
     nullable: bool = False
     convert: str = ""
+    void: bool = False
 
 
 class RowDef(msgspec.Struct, frozen=True):
@@ -58,8 +64,8 @@ class RowDef(msgspec.Struct, frozen=True):
 
     @property
     def needs_builder(self) -> bool:
-        """True when rows need ``from_row`` (embeds or converted JSON), not ``Cls(*cells)``."""
-        return any(part.model or part.convert for part in self.parts)
+        """True when rows need ``from_row`` (embeds, converted JSON, void), not ``Cls(*cells)``."""
+        return any(part.model or part.convert or part.void for part in self.parts)
 
 
 class ModelDef(msgspec.Struct, frozen=True):
@@ -91,7 +97,11 @@ class Param(msgspec.Struct, frozen=True):
 
 
 class Result(msgspec.Struct, frozen=True):
-    """What a ``:one``/``:many`` query returns: a model, a row Struct or a scalar."""
+    """What a ``:one``/``:many`` query returns: a model, a row Struct or a scalar.
+
+    *make* is the row maker: a class, ``<Class>.from_row``, ``"scalar"`` or ``"void"``
+    (one ``void`` column: the function returns None, or a list of None).
+    """
 
     annotation: str
     make: str
@@ -175,9 +185,17 @@ def row_def(
         Field(n, t)
         for n, t in zip(naming.dedupe(map(resolver.field_name, names)), types, strict=True)
     ]
-    parts = [Part(i, convert=t.annotation if t.convert else "") for i, t in enumerate(types)]
+    parts = [
+        Part(i, convert=t.annotation if t.convert else "", void=is_void(t))
+        for i, t in enumerate(types)
+    ]
     gc = not all(resolver.is_safe(t) for t in types)
     return RowDef(class_name, fields, parts, comment, gc)
+
+
+def is_void(py_type: PyType) -> bool:
+    """True for the type of a ``void`` result (``SELECT pg_advisory_lock(...)``)."""
+    return py_type.annotation == "None"
 
 
 def _check_unique(names: list[str], where: str) -> None:

@@ -9,7 +9,17 @@ import msgspec
 from codex_db.codegen import cardinality, joins, naming
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.pgtypes import PyType
-from codex_db.codegen.plan import Field, ModelDef, Param, Part, QueryDef, Result, RowDef, row_def
+from codex_db.codegen.plan import (
+    Field,
+    ModelDef,
+    Param,
+    Part,
+    QueryDef,
+    Result,
+    RowDef,
+    is_void,
+    row_def,
+)
 from codex_db.codegen.protocol import Column, Identifier, Query
 from codex_db.codegen.resolver import MODELS_PREFIX, TypeResolver
 
@@ -192,6 +202,8 @@ class _QueryPlanner:
         if any(c.embed_table for c in columns):
             return self._embed_result(columns)
         types = [self.resolver.resolve(c, f"{self.where}: column {c.name or '?'}") for c in columns]
+        if len(columns) == 1 and is_void(types[0]):
+            return Result("None", "void")
         if len(columns) == 1 and not types[0].convert:
             return Result(types[0].annotation, "scalar", imports=types[0].imports)
         model = self._matching_model(columns, types)
@@ -230,7 +242,8 @@ class _QueryPlanner:
                 py_type = self.resolver.resolve(column, f"{self.where}: column {column.name}")
                 names.append(column.name)
                 types.append(py_type)
-                parts.append(Part(cell, convert=py_type.annotation if py_type.convert else ""))
+                convert = py_type.annotation if py_type.convert else ""
+                parts.append(Part(cell, convert=convert, void=is_void(py_type)))
                 cell += 1
                 continue
             model = self._embedded(column.embed_table)

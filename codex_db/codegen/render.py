@@ -122,6 +122,8 @@ def _part(module: Module, part: Part) -> str:
             return f"{model}(*cells[{part.start}:{part.stop}])"
         module.imports.add("codex_db.dbtx", "embed")
         return f"embed({model}, cells[{part.start}:{part.stop}])"
+    if part.void:
+        return "None"
     if part.convert:
         return f"msgspec.convert(cells[{part.start}], {module.annotation(part.convert)})"
     return f"cells[{part.start}]"

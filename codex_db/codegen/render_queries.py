@@ -127,7 +127,7 @@ def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> s
     if query.cmd == ":execresult":
         module.imports.add("codex_db.dbtx", "ExecResult")
         return "ExecResult"
-    if query.result is None:
+    if query.result is None or _discards(query):
         return "None"
     module.imports.update(query.result.imports)
     row = module.annotation(query.result.annotation)
@@ -140,8 +140,17 @@ def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> s
 
 
 def _has_none(annotation: str) -> bool:
-    """True when None is already a value of *annotation*."""
-    return annotation.endswith(" | None") or annotation == "Any"
+    """True when None is already a value of *annotation* (``None`` itself: void)."""
+    return annotation.endswith(" | None") or annotation in ("Any", "None")
+
+
+def _discards(query: QueryDef) -> bool:
+    """True for a ``:one`` void query: it is run for its effect and returns None.
+
+    psycopg loads ``void`` as ``''``, and the row carries nothing else, so the function
+    executes the statement and returns nothing (a ``:many`` one returns a None per row).
+    """
+    return query.cmd == ":one" and query.result is not None and query.result.make == "void"
 
 
 def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[str]:
@@ -164,10 +173,10 @@ def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[
     ]
     args: list[str | _layout.Group] = [query.const, _layout.Group("(", values, ")", one_tuple=True)]
     method, keyword = _method(module, query, stream)
-    if query.result is not None:
+    if query.result is not None and not _discards(query):
         make = module.annotation(query.result.make)
-        if make == "scalar":
-            module.imports.add("codex_db.dbtx", "scalar")
+        if make in ("scalar", "void"):
+            module.imports.add("codex_db.dbtx", make)
         args.append(make)
     check = _checked(module, query)
     if check and query.result is not None:
@@ -213,6 +222,8 @@ def _string(value: str) -> str:
 def _method(module: Module, query: QueryDef, stream: bool) -> tuple[str, str]:
     if stream:
         return "stream", "return "
+    if _discards(query):
+        return "execute", ""
     methods = {
         ":one": ("fetch_one", "return "),
         ":many": ("fetch_all", "return "),
