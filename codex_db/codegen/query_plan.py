@@ -119,7 +119,7 @@ class _QueryPlanner:
         params = self.query.params
         names = naming.dedupe(self._param_name(p.number, p.column) for p in params)
         types = [
-            self.resolver.resolve(p.column, f"{self.where}: parameter {n}")
+            self.resolver.resolve(p.column, f"{self.where}: parameter {n}", param=True)
             for n, p in zip(names, params, strict=True)
         ]
         nullable = [

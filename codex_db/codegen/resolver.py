@@ -71,15 +71,23 @@ class TypeResolver:
         """The schema of a table reference, with sqlc's ``""`` meaning the default one."""
         return (ident.schema if ident else "") or self.default_schema
 
-    def resolve(self, column: Column, where: str, *, table: Identifier | None = None) -> PyType:
-        """The full annotation of *column*: element type, list nesting and ``| None``."""
+    def resolve(
+        self, column: Column, where: str, *, table: Identifier | None = None, param: bool = False
+    ) -> PyType:
+        """The full annotation of *column*: element type, list nesting and ``| None``.
+
+        Array elements of results are ``T | None`` (PostgreSQL cannot declare them NOT
+        NULL) unless the ``nullable_array_elements`` option is off; those of a *param*
+        are ``T``: ``list`` is invariant, so ``list[T | None]`` would refuse a ``list[T]``.
+        """
         table = table or column.table
         override = self._column_override(column, table)
         nullable = not column.not_null
         if override is not None and override.nullable is not None:
             nullable = override.nullable
         element = self._element(column, where, override, nullable)
-        return _wrap(element, _dims(column), nullable)
+        null_elements = self.options.nullable_array_elements and not param
+        return _wrap(element, _dims(column), nullable, null_elements=null_elements)
 
     def copy_type(self, column: Column, py_type: PyType) -> str | None:
         """The type a binary COPY declares for *column* (resolved as *py_type*), or None.
@@ -185,8 +193,10 @@ def _dims(column: Column) -> int:
     return max(column.array_dims, 1) if column.is_array else 0
 
 
-def _wrap(element: PyType, dims: int, nullable: bool) -> PyType:
+def _wrap(element: PyType, dims: int, nullable: bool, *, null_elements: bool = False) -> PyType:
     annotation = element.annotation
+    if dims and null_elements and annotation not in ("Any", "None"):
+        annotation += " | None"
     for _ in range(dims):
         annotation = f"list[{annotation}]"
     if nullable and annotation not in ("Any", "None"):

@@ -234,7 +234,7 @@ class ItemStatsRow(msgspec.Struct, frozen=True):
     latest: datetime | None
     mean: float | None
     all_positive: bool | None
-    ids: list[int] | None
+    ids: list[int | None] | None
     names: str | None
     version: int
 
