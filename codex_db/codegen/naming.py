@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "RESERVED",
+    "class_name",
     "constant_name",
     "dedupe",
     "enum_member",
@@ -20,6 +21,7 @@ __all__ = [
 _WORDS = re.compile(r"[A-Z]+s(?![a-z])|[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _INVALID = re.compile(r"[^0-9A-Za-z_]+")
+_AMBIGUOUS = frozenset({"l", "O", "I"})
 
 RESERVED = frozenset(
     {
@@ -75,11 +77,24 @@ def identifier(name: str) -> str:
 
 
 def enum_member(value: str) -> str:
-    """``read-only`` → ``READ_ONLY``; ``24h`` → ``VALUE_24H``; ``""`` → ``EMPTY``."""
+    """``read-only`` → ``READ_ONLY``; ``24h`` → ``VALUE_24H``; ``""`` → ``EMPTY``; ``o`` → ``O_``.
+
+    ``O`` and ``I`` get a trailing ``_``: ruff rejects them as ambiguous (E741).
+    """
     cleaned = _INVALID.sub("_", value).strip("_").upper()
     if not cleaned:
         return "EMPTY"
+    if cleaned in _AMBIGUOUS:
+        return cleaned + "_"
     return f"VALUE_{cleaned}" if cleaned[0].isdigit() else cleaned
+
+
+def class_name(name: str, suffix: str) -> str:
+    """*name* (already PascalCase), or *name* + *suffix* for the ambiguous ``O`` and ``I``.
+
+    ruff rejects those class names (E742), and ``O_`` is not CapWords (N801).
+    """
+    return name + suffix if name in _AMBIGUOUS else name
 
 
 def dedupe(names: Iterable[str]) -> list[str]:

@@ -58,7 +58,7 @@ def _constant(query: QueryDef) -> list[str]:
 
 
 def _types_constant(module: Module, query: QueryDef) -> list[str]:
-    names: list[str | _layout.Group] = [_string(t) for t in query.copy_types]
+    names: list[str | _layout.Group] = [_layout.string(t) for t in query.copy_types]
     group = _layout.Group(f"{query.types_const}: Final = (", names, ")", one_tuple=True)
     return _layout.lines(group, "", "", module.options.line_length)
 
@@ -93,10 +93,12 @@ def _function(module: Module, query: QueryDef, *, is_async: bool, stream: bool) 
     module.imports.add("codex_db.dbtx", "AsyncDBTX" if is_async else "DBTX")
     name = ("iter_" if stream else "") + query.func
     prefix = "async def " if is_async and not stream else "def "
+    arguments = _arguments(module, query, is_async)
+    if name.startswith("test") and any(" = " in str(a) for a in arguments):
+        # ruff's pytest rules take a ``test...`` function for a test (PT028: no defaults).
+        module.noqa.add("PT028")
     signature = _layout.Group(
-        f"{prefix}{name}(",
-        _arguments(module, query, is_async),
-        f") -> {_returns(module, query, is_async, stream)}",
+        f"{prefix}{name}(", arguments, f") -> {_returns(module, query, is_async, stream)}"
     )
     lines = _layout.lines(signature, "", ":", width)
     lines += _layout.docstring(query.doc, "    ")
@@ -186,7 +188,7 @@ def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[
     call = _layout.Group(f"{keyword}{'' if stream else aw}conn.{method}(", args, ")")
     lines = _layout.lines(call, "    ", "", width)
     if check:
-        raise_ = _layout.Group("raise RuntimeError(", [_string(_no_row_message(query))], ")")
+        raise_ = _layout.Group("raise RuntimeError(", [_layout.string(_no_row_message(query))], ")")
         lines += [f"    if {check} is None:", *_layout.lines(raise_, "        ", "", width)]
         lines.append(f"    return {check}")
     return lines
@@ -213,10 +215,6 @@ def _no_row_message(query: QueryDef) -> str:
     if query.one_row == "insert":
         return f"{query.name} returned no row: did a trigger or a rule skip the INSERT?"
     return f"{query.name} returned no row"
-
-
-def _string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _method(module: Module, query: QueryDef, stream: bool) -> tuple[str, str]:

@@ -65,7 +65,7 @@ class TypeResolver:
             return renamed
         base = name if not plural or self.options.emit_exact_table_names else naming.singular(name)
         prefix = "" if schema in ("", self.default_schema) else f"{schema}_"
-        return naming.pascal_name(prefix + base)
+        return naming.class_name(naming.pascal_name(prefix + base), "Row" if plural else "Enum")
 
     def schema_of(self, ident: Identifier | None) -> str:
         """The schema of a table reference, with sqlc's ``""`` meaning the default one."""

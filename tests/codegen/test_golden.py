@@ -115,9 +115,14 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
 
 
+# The cases stand for application code: checked without any per-file ignores, under which
+# the noqa comments the generator writes would be unused (RUF100).
+_AS_APPLICATION_CODE = ("--config", "lint.per-file-ignores = {}")
+
+
 def test_generated_code_passes_ruff() -> None:
     """Generated code is ruff-clean and ruff-formatted under the project's configuration."""
-    check = _run(sys.executable, "-m", "ruff", "check", *_generated_dirs())
+    check = _run(sys.executable, "-m", "ruff", "check", *_AS_APPLICATION_CODE, *_generated_dirs())
     assert check.returncode == 0, check.stdout + check.stderr
     fmt = _run(sys.executable, "-m", "ruff", "format", "--check", "--diff", *_generated_dirs())
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
