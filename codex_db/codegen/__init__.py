@@ -30,8 +30,8 @@ on `codex_db.codegen.options.Options`.
 
 from __future__ import annotations
 
-from codex_db.codegen.check import CheckResult, check, regenerate
+from codex_db.codegen.check import CheckResult, Regenerated, check, regenerate
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.generate import generate
 
-__all__ = ["CheckResult", "CodegenError", "check", "generate", "regenerate"]
+__all__ = ["CheckResult", "CodegenError", "Regenerated", "check", "generate", "regenerate"]
