@@ -143,20 +143,24 @@ def plan_models(catalog: Catalog, resolver: TypeResolver) -> tuple[list[EnumDef]
     """Enums and table/view models of every user schema, sorted by class name."""
     enums: list[EnumDef] = []
     models: list[ModelDef] = []
+    sources: list[tuple[str, str, str]] = []
     for schema in catalog.schemas:
         if schema.name in SKIPPED_SCHEMAS:
             continue
         for enum in schema.enums:
             enums.append(_enum(schema.name, enum.name, enum.vals, enum.comment, resolver))
+            sources.append((enums[-1].class_name, "enum", enums[-1].sql_name))
         for table in schema.tables:
             models.append(_model(schema.name, table.rel, table.columns, table.comment, resolver))
-    _check_unique([e.class_name for e in enums] + [m.row.class_name for m in models], "models.py")
+            sql_name = _sql_name(schema.name, table.rel.name, resolver)
+            sources.append((models[-1].row.class_name, "table or view", sql_name))
+    _check_unique(sources)
     return sorted(enums, key=lambda e: e.class_name), sorted(models, key=lambda m: m.row.class_name)
 
 
 def _enum(schema: str, name: str, vals: list[str], comment: str, resolver: TypeResolver) -> EnumDef:
     members = naming.dedupe(naming.enum_member(v) for v in vals)
-    sql_name = name if schema == resolver.default_schema else f"{schema}.{name}"
+    sql_name = _sql_name(schema, name, resolver)
     class_name = resolver.enums[(schema, name)]
     return EnumDef(class_name, sql_name, list(zip(members, vals, strict=True)), comment)
 
@@ -198,11 +202,20 @@ def is_void(py_type: PyType) -> bool:
     return py_type.annotation == "None"
 
 
-def _check_unique(names: list[str], where: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
+def _sql_name(schema: str, name: str, resolver: TypeResolver) -> str:
+    """The name the ``rename`` option knows a table or enum by."""
+    return name if schema == resolver.default_schema else f"{schema}.{name}"
+
+
+def _check_unique(sources: list[tuple[str, str, str]]) -> None:
+    """Refuse two SQL objects ``(class name, kind, SQL name)`` that get the same class."""
+    seen: dict[str, tuple[str, str]] = {}
+    for class_name, kind, sql_name in sources:
+        if class_name in seen:
+            first_kind, first = seen[class_name]
             raise CodegenError(
-                f"{where}: two types are named {name!r}; use the 'rename' option to rename one"
+                f"models.py: two types are named {class_name!r}: {first_kind} {first} and "
+                f"{kind} {sql_name}; rename one with the 'rename' option, e.g. "
+                f'"rename": {{"{sql_name}": "{class_name}2"}}'
             )
-        seen.add(name)
+        seen[class_name] = (kind, sql_name)

@@ -85,7 +85,7 @@ class TypeResolver:
         nullable = not column.not_null
         if override is not None and override.nullable is not None:
             nullable = override.nullable
-        element = self._element(column, where, override, nullable)
+        element = self._element(column, where, override, nullable, param)
         null_elements = self.options.nullable_array_elements and not param
         return _wrap(element, _dims(column), nullable, null_elements=null_elements)
 
@@ -119,7 +119,7 @@ class TypeResolver:
         return all(part in _SAFE for part in py_type.annotation.split(" | "))
 
     def _element(
-        self, column: Column, where: str, override: Override | None, nullable: bool
+        self, column: Column, where: str, override: Override | None, nullable: bool, param: bool
     ) -> PyType:
         schema, name = normalize(*(_type_parts(column)))
         if override is None:
@@ -133,9 +133,9 @@ class TypeResolver:
             return found
         if builtin is not None:
             return builtin
-        return self._user_type(schema, name, where)
+        return self._user_type(schema, name, where, param)
 
-    def _user_type(self, schema: str, name: str, where: str) -> PyType:
+    def _user_type(self, schema: str, name: str, where: str, param: bool) -> PyType:
         key = (schema or self.default_schema, name)
         if key in self.enums:
             return PyType(MODELS_PREFIX + self.enums[key], enum=True)
@@ -145,6 +145,8 @@ class TypeResolver:
             f'add an override such as {{"db_type": "{qualified}", "py_type": "str"}} '
             "to the plugin options"
             if name not in _PSEUDO
+            else "cast the parameter in the query, e.g. @after::int8"
+            if param
             else "cast the expression in the query, e.g. max(created_at)::timestamptz"
         )
         typed = "" if self.options.strict_types else " is typed Any"
