@@ -112,7 +112,7 @@ class Result(msgspec.Struct, frozen=True):
 class QueryDef(msgspec.Struct, frozen=True):
     """Everything needed to print one query's constant, classes and functions.
 
-    *one_row* is ``"insert"`` or ``"aggregate"`` when a ``:one`` query is proven to
+    *one_row* is ``"insert"``, ``"aggregate"`` or ``"constant"`` when a ``:one`` query is proven to
     return exactly one row (see `codegen.cardinality`): its function then returns the
     row, not ``Row | None``, and raises if no row comes back after all.
 

@@ -70,8 +70,11 @@ def add_oddity(
     )
 
 
-def current_xid(conn: DBTX) -> str | None:
-    return conn.fetch_one(CURRENT_XID, (), scalar)
+def current_xid(conn: DBTX) -> str:
+    row: str | None = conn.fetch_one(CURRENT_XID, (), scalar)
+    if row is None:
+        raise RuntimeError("CurrentXid returned no row")
+    return row
 
 
 def get_oddity(conn: DBTX, *, id: int) -> models.Oddity | None:

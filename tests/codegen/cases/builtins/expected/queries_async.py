@@ -50,8 +50,11 @@ async def add_oddity(
     )
 
 
-async def current_xid(conn: AsyncDBTX) -> str | None:
-    return await conn.fetch_one(CURRENT_XID, (), scalar)
+async def current_xid(conn: AsyncDBTX) -> str:
+    row: str | None = await conn.fetch_one(CURRENT_XID, (), scalar)
+    if row is None:
+        raise RuntimeError("CurrentXid returned no row")
+    return row
 
 
 async def get_oddity(conn: AsyncDBTX, *, id: int) -> models.Oddity | None:
