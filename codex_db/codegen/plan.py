@@ -11,6 +11,7 @@ import msgspec
 
 from codex_db.codegen import naming
 from codex_db.codegen.errors import CodegenError
+from codex_db.codegen.orders import Orders
 from codex_db.codegen.pgtypes import PyType
 from codex_db.codegen.protocol import Catalog, Column, Identifier
 from codex_db.codegen.resolver import SKIPPED_SCHEMAS, TypeResolver
@@ -116,6 +117,9 @@ class QueryDef(msgspec.Struct, frozen=True):
     return exactly one row (see `codegen.cardinality`): its function then returns the
     row, not ``Row | None``, and raises if no row comes back after all.
 
+    *orders* are the sort orders of a query with ``-- order:`` lines
+    (`codegen.orders`): one SQL text each, chosen by an enum argument.
+
     *copy_types* are the column types of a ``:copyfrom`` query that is a binary COPY
     (printed as the ``<CONST>_TYPES`` constant); empty for a text COPY and other commands.
     """
@@ -132,6 +136,7 @@ class QueryDef(msgspec.Struct, frozen=True):
     result: Result | None = None
     one_row: str = ""
     copy_types: list[str] = []
+    orders: Orders | None = None
 
     @property
     def types_const(self) -> str:
