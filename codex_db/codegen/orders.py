@@ -8,8 +8,9 @@ of them (the default) as its own top-level ``ORDER BY``, which sqlc checks::
     -- order: title = title, id
     SELECT * FROM content ORDER BY published_at DESC NULLS LAST, id DESC LIMIT @max_rows;
 
-The generator emits a StrEnum of the keys, one constant per order (the query's text
-with its ORDER BY clause replaced) and a mapping from member to constant; the function
+The generator emits a StrEnum of the keys, one constant per order (the default's is the
+query's usual constant, sqlc's text; each other one is that text with its ORDER BY
+clause replaced, ``LIST_CONTENT_TITLE``) and a mapping from member to constant; the function
 takes ``order: ListContentOrder = ListContentOrder.NEWEST`` and looks the text up, so
 no caller string ever reaches SQL (an unknown value raises ValueError). Use it when a
 list screen offers fixed sort choices; keyset pagination needs one query per order.
@@ -90,11 +91,13 @@ def plan_orders(
     for key, clause in found:
         _check(where, key, clause, [o.key for o in orders])
         member = naming.enum_member(key)
+        if _normal(clause) == written and not default:
+            default = member  # the query's own constant: sqlc's text, byte for byte
+            orders.append(OrderDef(key, member, naming.constant_name(name), head + text + "\n"))
+            continue
         const = f"{naming.constant_name(name)}_{member.rstrip('_')}"
         sql = f"{head}{text[:start]}{lead}{clause}{trail}{text[end:]}\n"
         orders.append(OrderDef(key, member, const, sql))
-        if _normal(clause) == written and not default:
-            default = member
     if not default:
         raise CodegenError(
             f"{where}: the query's ORDER BY {text[start:end].strip()!r} is none of its"

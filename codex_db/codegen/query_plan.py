@@ -75,7 +75,7 @@ def _clashing_order_constants(plans: list[QueryDef]) -> list[str]:
         for p in plans
         if p.orders is not None
         for const in [p.orders.mapping_const, *(o.const for o in p.orders.orders)]
-        if (p.source, const) in consts
+        if const != p.const and (p.source, const) in consts
     ]
 
 

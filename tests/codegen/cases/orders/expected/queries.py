@@ -17,11 +17,11 @@ FIRST_POST_OLDEST: Final = """-- name: FirstPost :one
 SELECT id, title FROM posts ORDER BY id LIMIT 1
 """
 
-FIRST_POST_NEWEST: Final = """-- name: FirstPost :one
+FIRST_POST: Final = """-- name: FirstPost :one
 SELECT id, title FROM posts ORDER BY id DESC LIMIT 1
 """
 
-LIST_POSTS_NEWEST: Final = """-- name: ListPosts :many
+LIST_POSTS: Final = """-- name: ListPosts :many
 SELECT id, title, views, published_at FROM posts
 WHERE views >= $1
 ORDER BY published_at DESC NULLS LAST, id DESC
@@ -49,7 +49,7 @@ ORDER BY views DESC, id DESC
 LIMIT $2
 """
 
-SEARCH_POSTS_TITLE: Final = """-- name: SearchPosts :many
+SEARCH_POSTS: Final = """-- name: SearchPosts :many
 SELECT id FROM posts
 WHERE title ILIKE $1 AND views BETWEEN $2 AND $3
 ORDER BY title, id
@@ -71,7 +71,7 @@ class FirstPostOrder(enum.StrEnum):
 
 FIRST_POST_ORDERS: Final[dict[FirstPostOrder, LiteralString]] = {
     FirstPostOrder.OLDEST: FIRST_POST_OLDEST,
-    FirstPostOrder.NEWEST: FIRST_POST_NEWEST,
+    FirstPostOrder.NEWEST: FIRST_POST,
 }
 
 
@@ -94,7 +94,7 @@ class ListPostsOrder(enum.StrEnum):
 
 
 LIST_POSTS_ORDERS: Final[dict[ListPostsOrder, LiteralString]] = {
-    ListPostsOrder.NEWEST: LIST_POSTS_NEWEST,
+    ListPostsOrder.NEWEST: LIST_POSTS,
     ListPostsOrder.OLDEST: LIST_POSTS_OLDEST,
     ListPostsOrder.TITLE: LIST_POSTS_TITLE,
     ListPostsOrder.MOST_VIEWED: LIST_POSTS_MOST_VIEWED,
@@ -135,7 +135,7 @@ class SearchPostsOrder(enum.StrEnum):
 
 
 SEARCH_POSTS_ORDERS: Final[dict[SearchPostsOrder, LiteralString]] = {
-    SearchPostsOrder.TITLE: SEARCH_POSTS_TITLE,
+    SearchPostsOrder.TITLE: SEARCH_POSTS,
     SearchPostsOrder.MOST_VIEWED: SEARCH_POSTS_MOST_VIEWED,
 }
 
