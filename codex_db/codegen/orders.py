@@ -27,7 +27,7 @@ from codex_db.codegen.errors import CodegenError
 
 __all__ = ["OrderDef", "Orders", "plan_orders", "split_comments"]
 
-_DIRECTIVE = re.compile(r"^\s*order\s*:\s*(?P<key>[^=]*?)\s*=\s*(?P<sql>.*?)\s*$", re.I)
+_DIRECTIVE = re.compile(r"^\s*order\s*:\s*(?P<key>[^=]*?)\s*=\s*(?P<sql>.*?)\s*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _AFTER_ORDER = frozenset({"limit", "offset", "fetch", "for"})
 _FORBIDDEN = re.compile(r"\$|@|;|--|/\*|\bsqlc\s*\.", re.I)
@@ -123,9 +123,8 @@ def _clause(where: str, text: str) -> tuple[int, int]:
             continue
         elif value in ("union", "intersect", "except"):
             raise CodegenError(f"{where}: '-- order:' lines cannot order a set operation")
-        elif start is None and value == "order" and found[index + 1 :][:1]:
-            if found[index + 1][0] == ("w", "by"):
-                start = found[index + 1][2]
+        elif start is None and value == "order" and _word_at(found, index + 1) == "by":
+            start = found[index + 1][2]
         elif start is not None and value in _AFTER_ORDER:
             return start, begin
     if start is None:
@@ -135,6 +134,10 @@ def _clause(where: str, text: str) -> tuple[int, int]:
     return start, len(text)
 
 
+def _word_at(found: list[tuple[joins.Token, int, int]], index: int) -> str:
+    return found[index][0][1] if index < len(found) and found[index][0][0] == "w" else ""
+
+
 def _check(where: str, key: str, clause: str, seen: list[str]) -> None:
     if not _KEY.match(key):
         raise CodegenError(
@@ -142,13 +145,13 @@ def _check(where: str, key: str, clause: str, seen: list[str]) -> None:
         )
     if key in seen:
         raise CodegenError(f"{where}: order {key!r} is listed twice")
-    if not clause or _FORBIDDEN.search(clause) or joins.tokens(clause) is None:
+    found = joins.tokens(clause) if clause and not _FORBIDDEN.search(clause) else None
+    if found is None:
         raise CodegenError(
             f"{where}: order {key!r}: the clause must be plain ORDER BY expressions"
             " (no parameters, comments or ';'), e.g. 'published_at DESC, id DESC'"
         )
-    found = joins.tokens(clause)
-    if found is None or joins.top_level(found) is None:
+    if joins.top_level(found) is None:
         raise CodegenError(f"{where}: order {key!r}: unbalanced brackets in {clause!r}")
 
 
