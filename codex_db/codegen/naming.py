@@ -32,7 +32,7 @@ RESERVED = frozenset(
         "Range", "Multirange", "Inet", "Cidr", "Json", "Jsonb", "Iterable", "Iterator",
         "AsyncIterator", "Generator", "AsyncGenerator", "DBTX", "AsyncDBTX", "ExecResult",
         "embed", "scalar", "msgspec", "models", "enum", "conn", "params", "rows", "cells",
-        "self", "cls", "from_row", "copy_row",
+        "self", "cls", "from_row", "copy_row", "Self", "LiteralString", "EnumInfo",
         # ambiguous names ruff rejects (E741)
         "l", "O", "I",
     }
@@ -90,11 +90,13 @@ def enum_member(value: str) -> str:
 
 
 def class_name(name: str, suffix: str) -> str:
-    """*name* (already PascalCase), or *name* + *suffix* for the ambiguous ``O`` and ``I``.
+    """*name* (already PascalCase), or *name* + *suffix* when it would clash or mislead.
 
-    ruff rejects those class names (E742), and ``O_`` is not CapWords (N801).
+    That is for the ambiguous ``O`` and ``I`` (ruff's E742; ``O_`` is not CapWords,
+    N801) and for names generated code imports (a table ``decimals`` would shadow
+    ``Decimal``): ``DecimalRow``, ``RangeEnum``.
     """
-    return name + suffix if name in _AMBIGUOUS else name
+    return name + suffix if name in _AMBIGUOUS or name in RESERVED else name
 
 
 def dedupe(names: Iterable[str]) -> list[str]:

@@ -173,9 +173,10 @@ def test_literals_escape_what_ruff_flags(text: str) -> None:
 
 
 def test_ambiguous_names_are_renamed() -> None:
-    """Enum members and classes named O or I (ruff E741/E742) get a suffix; L stays."""
+    """Members and classes named O or I (E741/E742), or like an import, get a suffix; L stays."""
     assert [naming.enum_member(v) for v in ("o", "i", "l")] == ["O_", "I_", "L"]
     assert naming.class_name("O", "Enum") == "OEnum" and naming.class_name("Ok", "Row") == "Ok"
+    assert naming.class_name("Decimal", "Row") == "DecimalRow"  # would shadow decimal.Decimal
 
 
 def test_import_names_sorted_like_ruff() -> None:

@@ -4,6 +4,7 @@
 """Models of the schema: a Struct per table and view, a StrEnum per enum."""
 
 import enum
+from decimal import Decimal
 from typing import Any, Final
 
 import msgspec
@@ -28,6 +29,17 @@ class OEnum(enum.StrEnum):
     X = "x"
 
 
+class RangeEnum(enum.StrEnum):
+    LOW = "low"
+    HIGH = "high"
+
+
+class DecimalRow(msgspec.Struct, frozen=True, gc=False):
+    id: int
+    amount: Decimal
+    band: RangeEnum | None
+
+
 class IRow(msgspec.Struct, frozen=True, gc=False):
     id: int
     m: Mood | None
@@ -35,7 +47,11 @@ class IRow(msgspec.Struct, frozen=True, gc=False):
     note: str | None
 
 
-ENUMS: Final[tuple[tuple[type[enum.StrEnum], str], ...]] = ((Mood, "mood"), (OEnum, "o"))
+ENUMS: Final[tuple[tuple[type[enum.StrEnum], str], ...]] = (
+    (Mood, "mood"),
+    (OEnum, "o"),
+    (RangeEnum, "range"),
+)
 
 
 def register_types(conn: psycopg.Connection[Any]) -> None:
