@@ -81,7 +81,10 @@ def _order_enum(module: Module, query: QueryDef, sorts: Orders) -> list[str]:
         f'    """The sort orders {query.func}() accepts (its ``order`` argument)."""',
         "",
     ]
-    return lines + [f"    {o.member} = {_layout.string(o.key)}" for o in sorts.orders]
+    return lines + [
+        f"    {o.member} = {_layout.string(o.key)}{_layout.secret_noqa(o.member)}"
+        for o in sorts.orders
+    ]
 
 
 def _order_mapping(module: Module, sorts: Orders) -> list[str]:

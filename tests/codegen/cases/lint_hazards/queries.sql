@@ -10,6 +10,9 @@ ORDER BY id;
 SELECT id, m FROM i WHERE id = sqlc.narg(id);
 
 -- name: TestMood :many
+-- An order key ruff would take for a password (S105) as an enum member.
+-- order: token = id
+-- order: note = note, id
 SELECT id FROM i WHERE m = sqlc.narg(m) ORDER BY id;
 
 -- name: AddI :exec

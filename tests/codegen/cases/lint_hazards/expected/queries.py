@@ -5,8 +5,9 @@
 # ruff: noqa: PT028
 """Queries of queries.sql."""
 
+import enum
 from collections.abc import Generator
-from typing import Final
+from typing import Final, LiteralString
 
 import msgspec
 
@@ -31,6 +32,10 @@ SELECT id, m FROM i WHERE id = $1
 
 TEST_MOOD: Final = """-- name: TestMood :many
 SELECT id FROM i WHERE m = $1 ORDER BY id
+"""
+
+TEST_MOOD_NOTE: Final = """-- name: TestMood :many
+SELECT id FROM i WHERE m = $1 ORDER BY note, id
 """
 
 
@@ -69,9 +74,34 @@ def test(conn: DBTX, *, id: int | None = None) -> TestRow | None:
     return conn.fetch_one(TEST, (id,), TestRow)
 
 
-def test_mood(conn: DBTX, *, m: models.Mood | None = None) -> list[int]:
-    return conn.fetch_all(TEST_MOOD, (m,), scalar)
+class TestMoodOrder(enum.StrEnum):
+    """The sort orders test_mood() accepts (its ``order`` argument)."""
+
+    TOKEN = "token"  # noqa: S105
+    NOTE = "note"
 
 
-def iter_test_mood(conn: DBTX, *, m: models.Mood | None = None) -> Generator[int, None, None]:
-    return conn.stream(TEST_MOOD, (m,), scalar)
+TEST_MOOD_ORDERS: Final[dict[TestMoodOrder, LiteralString]] = {
+    TestMoodOrder.TOKEN: TEST_MOOD,
+    TestMoodOrder.NOTE: TEST_MOOD_NOTE,
+}
+
+
+def test_mood(
+    conn: DBTX,
+    *,
+    m: models.Mood | None = None,
+    order: TestMoodOrder = TestMoodOrder.TOKEN,
+) -> list[int]:
+    """An order key ruff would take for a password (S105) as an enum member."""
+    return conn.fetch_all(TEST_MOOD_ORDERS[TestMoodOrder(order)], (m,), scalar)
+
+
+def iter_test_mood(
+    conn: DBTX,
+    *,
+    m: models.Mood | None = None,
+    order: TestMoodOrder = TestMoodOrder.TOKEN,
+) -> Generator[int, None, None]:
+    """An order key ruff would take for a password (S105) as an enum member."""
+    return conn.stream(TEST_MOOD_ORDERS[TestMoodOrder(order)], (m,), scalar)

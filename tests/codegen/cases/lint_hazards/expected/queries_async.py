@@ -13,8 +13,9 @@ from tests.codegen.cases.lint_hazards.expected.queries import (
     ADD_I,
     TABBED,
     TEST,
-    TEST_MOOD,
+    TEST_MOOD_ORDERS,
     TabbedRow,
+    TestMoodOrder,
     TestRow,
 )
 
@@ -44,9 +45,21 @@ async def test(conn: AsyncDBTX, *, id: int | None = None) -> TestRow | None:
     return await conn.fetch_one(TEST, (id,), TestRow)
 
 
-async def test_mood(conn: AsyncDBTX, *, m: models.Mood | None = None) -> list[int]:
-    return await conn.fetch_all(TEST_MOOD, (m,), scalar)
+async def test_mood(
+    conn: AsyncDBTX,
+    *,
+    m: models.Mood | None = None,
+    order: TestMoodOrder = TestMoodOrder.TOKEN,
+) -> list[int]:
+    """An order key ruff would take for a password (S105) as an enum member."""
+    return await conn.fetch_all(TEST_MOOD_ORDERS[TestMoodOrder(order)], (m,), scalar)
 
 
-def iter_test_mood(conn: AsyncDBTX, *, m: models.Mood | None = None) -> AsyncGenerator[int, None]:
-    return conn.stream(TEST_MOOD, (m,), scalar)
+def iter_test_mood(
+    conn: AsyncDBTX,
+    *,
+    m: models.Mood | None = None,
+    order: TestMoodOrder = TestMoodOrder.TOKEN,
+) -> AsyncGenerator[int, None]:
+    """An order key ruff would take for a password (S105) as an enum member."""
+    return conn.stream(TEST_MOOD_ORDERS[TestMoodOrder(order)], (m,), scalar)
