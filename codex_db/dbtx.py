@@ -57,6 +57,7 @@ __all__ = [
     "register_enums",
     "reset",
     "scalar",
+    "void",
 ]
 
 # Implemented in private modules, documented here: show and pickle them as ours.
@@ -185,6 +186,11 @@ def configure(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]
 def scalar(value: Any, /) -> Any:
     """Row maker for one-column results: the cell itself."""
     return value
+
+
+def void(value: object, /) -> None:
+    """Row maker for a ``void`` result (``pg_advisory_lock()``): psycopg loads it as ``''``."""
+    return None
 
 
 def embed(make: Callable[..., T], cells: Sequence[Any]) -> T | None:

@@ -94,8 +94,13 @@ ORDER BY content.published_at DESC, content.id DESC
 LIMIT @max_rows;
 
 -- name: ListContent :many
--- Content matching every filter that is not NULL, newest publication first;
--- search matches the title ignoring case, with % _ and \ matched literally.
+-- Content matching every filter that is not NULL, newest publication first
+-- unless another order is chosen; search matches the title ignoring case,
+-- with % _ and \ matched literally.
+-- order: newest = published_at DESC NULLS LAST, created_at DESC, id DESC
+-- order: oldest = published_at ASC NULLS LAST, created_at ASC, id ASC
+-- order: title = lower(title), title, id
+-- order: most_viewed = view_count DESC, published_at DESC NULLS LAST, id DESC
 SELECT * FROM content
 WHERE deleted_at IS NULL
   AND (sqlc.narg(organization_id)::uuid IS NULL OR organization_id = sqlc.narg(organization_id))

@@ -369,3 +369,25 @@ def test_studio_subcommand_is_wired(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "--write" in out
     assert "--no-browser" in out
+
+
+def test_gen_shows_plugin_warnings_and_strict_fails_on_them(
+    fresh_database: Callable[..., str], codegen_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sqlc hides a plugin's warnings; gen prints them, and --strict-warnings writes nothing."""
+    config = codegen_project / "sqlc.yaml"
+    config.write_text(config.read_text().replace("strict_types: true", "strict_types: false"))
+    (codegen_project / "queries" / "probe.sql").write_text(
+        "-- name: Probe :one\nSELECT ROW(1, 2) AS pair;\n"
+    )
+    warning = "warning: probe.sql: Probe: column pair: unknown type 'any' is typed Any"
+    url = fresh_database()
+    assert run(codegen_project, "gen", "--strict-warnings", "--url", url) == 1
+    err = capsys.readouterr().err
+    assert warning in err and "--strict-warnings: nothing was written" in err
+    assert not (codegen_project / "codex_db" / "generated" / "probe.py").exists()
+    assert run(codegen_project, "gen", "--check", "--strict-warnings", "--url", url) == 1
+    assert warning in capsys.readouterr().out
+    assert run(codegen_project, "gen", "--url", url) == 0
+    assert warning in capsys.readouterr().err
+    assert (codegen_project / "codex_db" / "generated" / "probe.py").exists()

@@ -382,6 +382,55 @@ class TestFilters:
             organization_id=catalog["org_a"].id,
         ) == (["Intro to Jazz"], 1)
 
+    def _ordered(self, db: Db, tag: str, order: content.ListContentOrder) -> list[str]:
+        params = content.ListContentParams(search=tag, skip_rows=0, max_rows=100)
+        rows = content.list_content(db, params, order=order)
+        return [r.title.split(" ", 1)[1] for r in rows]
+
+    def test_whitelisted_orders(self, dbtx: Db, catalog: dict[str, Any]) -> None:
+        """Each ListContentOrder sorts as its '-- order:' line in queries/content.sql says."""
+        items, order = catalog["items"], content.ListContentOrder
+        for _ in range(3):
+            content.increment_view_count(dbtx, id=items[3].id)  # Match_day
+        content.increment_view_count(dbtx, id=items[1].id)  # Jazz 100% live
+        titles = {o: self._ordered(dbtx, catalog["tag"], o) for o in order}
+        assert titles[order.TITLE] == [
+            "Intro to Jazz",
+            "Jazz 100% live",
+            "Match_day",
+            "On writing",
+            "Podcast",
+        ]
+        assert titles[order.MOST_VIEWED][:2] == ["Match_day", "Jazz 100% live"]
+        published = {"Intro to Jazz", "On writing", "Match_day"}
+        newest, oldest = titles[order.NEWEST], titles[order.OLDEST]
+        assert set(newest[:3]) == published and set(oldest[:3]) == published  # NULLS LAST
+        assert oldest[:3] == newest[2::-1]
+        default = content.list_content(
+            dbtx, content.ListContentParams(search=catalog["tag"], skip_rows=0, max_rows=100)
+        )
+        assert [r.title.split(" ", 1)[1] for r in default] == newest
+
+    def test_orders_async(self, migrated_database: Callable[[], str]) -> None:
+        """The async function takes the same enum; a string outside it never reaches SQL."""
+        url = migrated_database()
+
+        async def main() -> None:
+            async with AsyncDatabase.from_url(url, max_size=1) as db:
+                with Database.from_url(url, max_size=1) as sync_db:
+                    creator = make_user(sync_db)
+                    for title in ("b", "A", "c"):
+                        make_content(sync_db, creator, title=title)
+                params = content.ListContentParams(creator_id=creator.id, skip_rows=0, max_rows=9)
+                rows = await content_async.list_content(
+                    db, params, order=content.ListContentOrder.TITLE
+                )
+                assert [r.title for r in rows] == ["A", "b", "c"]
+                with pytest.raises(ValueError, match="is not a valid ListContentOrder"):
+                    await content_async.list_content(db, params, order="title DESC")  # type: ignore[arg-type]
+
+        asyncio.run(main())
+
     def test_soft_deleted_are_excluded(self, dbtx: Db, catalog: dict[str, Any]) -> None:
         """A soft-deleted item leaves both the list and the count."""
         content.soft_delete_content(dbtx, id=catalog["items"][0].id)

@@ -64,6 +64,11 @@ def gen_args(parser: argparse.ArgumentParser) -> None:
         help="change nothing; fail when code is stale or sql/ has no migration",
     )
     parser.add_argument(
+        "--strict-warnings",
+        action="store_true",
+        help="fail (before writing anything) when the sqlc plugin warns, e.g. a type typed Any",
+    )
+    parser.add_argument(
         "--rename",
         action="append",
         metavar="TABLE.OLD=NEW",

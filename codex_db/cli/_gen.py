@@ -7,6 +7,7 @@ import sys
 
 from codex_db import workflow
 from codex_db.cli import _context as ctx
+from codex_db.errors import CodexDBError
 from codex_db.project import Project
 from codex_db.workflow import Generated, Intent, NeedsDecisionError, checks
 
@@ -18,11 +19,33 @@ def cmd_gen(args: argparse.Namespace) -> int:
     project = ctx.project(args, required=True)
     if args.check:
         return _check(args, project)
+    if args.strict_warnings and _warned(project):
+        return 1
     return run(args, project)
 
 
+def _warned(project: Project) -> bool:
+    """Print the plugin's warnings before anything is written; True when there are some.
+
+    A failing sqlc is left to the generation itself, which reports it.
+    """
+    try:
+        warnings = checks.codegen_warnings(project)
+    except CodexDBError:
+        return False
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if warnings:
+        print(
+            "--strict-warnings: nothing was written; fix the warnings (an override, a cast)"
+            " or drop the flag",
+            file=sys.stderr,
+        )
+    return bool(warnings)
+
+
 def _check(args: argparse.Namespace, project: Project) -> int:
-    codegen = checks.codegen(project)
+    codegen = checks.codegen(project, strict_warnings=args.strict_warnings)
     print(f"codegen: {codegen.status}: {codegen.detail}")
     result = workflow.plan(ctx.scratch(args), project)
     if result.in_sync and codegen.status != "failed":
@@ -83,10 +106,13 @@ def _generate(
 
 
 def _regenerate(project: Project) -> None:
-    if workflow.regenerate_code(project):
-        print("regenerated the Python code (sqlc generate)")
-    else:
+    warnings = workflow.regenerate_code(project)
+    if warnings is None:
         print(f"code generation skipped: no sqlc.yaml in {project.root}")
+        return
+    print("regenerated the Python code (sqlc generate)")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _report(result: Generated, project: Project) -> None:

@@ -23,6 +23,12 @@ cross or comma joins only, and ``T | None`` (None when all its cells are NULL) o
 nullable side of an outer join or when `codex_db.codegen.joins` cannot read the
 FROM clause (subqueries, LATERAL, parentheses, CTEs, set operations).
 
+A ``:one``/``:many`` query may list whitelisted sort orders in ``-- order: key = clause``
+comment lines (`codex_db.codegen.orders`): its function then takes an ``order`` enum.
+The plugin's warnings (types it fell back to ``Any`` for) go to stderr and, through
+the capture file, to `check` and `regenerate`, since sqlc hides a successful plugin's
+stderr.
+
 `generate` does the work on a decoded request; `check` reports stale, missing and
 orphaned files; `regenerate` runs sqlc and deletes orphans. Options are documented
 on `codex_db.codegen.options.Options`.
@@ -30,8 +36,8 @@ on `codex_db.codegen.options.Options`.
 
 from __future__ import annotations
 
-from codex_db.codegen.check import CheckResult, check, regenerate
+from codex_db.codegen.check import CheckResult, Regenerated, check, regenerate
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.generate import generate
 
-__all__ = ["CheckResult", "CodegenError", "check", "generate", "regenerate"]
+__all__ = ["CheckResult", "CodegenError", "Regenerated", "check", "generate", "regenerate"]

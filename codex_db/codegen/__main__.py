@@ -8,6 +8,7 @@ errors go to stderr with exit status 1 (sqlc shows them as
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -27,7 +28,10 @@ from codex_db.codegen.protocol import (
 __all__ = ["CAPTURE_ENV", "main"]
 
 CAPTURE_ENV = "CODEX_DB_CODEGEN_CAPTURE"
-"""If set (and listed in ``plugins[].env``), the plugin also writes its files there as JSON."""
+"""If set (and listed in ``plugins[].env``), the plugin also writes its files there as JSON.
+
+The record also carries the warnings (unknown types typed Any), which sqlc never shows.
+"""
 
 
 def main() -> int:
@@ -37,23 +41,31 @@ def main() -> int:
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         print(f"sqlc-gen-codex-db: invalid request from sqlc: {exc}", file=sys.stderr)
         return 1
+    warnings = io.StringIO()
     try:
-        files = generate(request)
+        files = generate(request, warnings)
     except CodegenError as exc:
         print(f"sqlc-gen-codex-db: {exc}", file=sys.stderr)
         return 1
-    _capture(request, files)
+    # sqlc drops a plugin's stderr when it succeeds: the capture carries the warnings
+    # to `codex-db gen`, and stderr to whoever runs the plugin by hand.
+    sys.stderr.write(warnings.getvalue())
+    _capture(request, files, warnings.getvalue().splitlines())
     sys.stdout.buffer.write(encode_response(GenerateResponse(files)))
     return 0
 
 
-def _capture(request: GenerateRequest, files: list[File]) -> None:
+def _capture(request: GenerateRequest, files: list[File], warnings: list[str]) -> None:
     directory = os.environ.get(CAPTURE_ENV)
     if not directory:
         return
     codegen = request.settings.codegen if request.settings else None
     out = (Path.cwd() / (codegen.out if codegen else "")).resolve()
-    record = {"out": str(out), "files": {f.name: f.contents.decode() for f in files}}
+    record = {
+        "out": str(out),
+        "files": {f.name: f.contents.decode() for f in files},
+        "warnings": [w.removeprefix("warning: ") for w in warnings],
+    }
     digest = hashlib.sha256(str(out).encode()).hexdigest()[:16]
     Path(directory, f"{digest}.json").write_bytes(msgspec.json.encode(record))
 

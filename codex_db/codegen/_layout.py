@@ -7,8 +7,19 @@ for any configured line length at least as large as the one used here.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
-__all__ = ["Group", "docstring", "file_noqa", "lines", "secret_noqa", "string_literal"]
+__all__ = [
+    "Group",
+    "docstring",
+    "escape_unsafe",
+    "file_noqa",
+    "lines",
+    "secret_noqa",
+    "string",
+    "string_literal",
+]
 
 _SECRET_NAME = re.compile(r"(^|_)(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)($|_)", re.IGNORECASE)
 
@@ -51,11 +62,50 @@ def lines(item: str | Group, indent: str, suffix: str, width: int) -> list[str]:
 
 
 def string_literal(text: str) -> str:
-    """A triple-quoted literal whose value is exactly *text*."""
+    """A triple-quoted literal whose value is exactly *text*.
+
+    Tabs, other control characters and non-ASCII symbols are written as escapes, so
+    that ruff finds no tab (W191, E101) and no ambiguous character (RUF001).
+    """
     escaped = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if escaped.endswith('"'):
         escaped = escaped[:-1] + '\\"'
-    return f'"""{escaped}"""'
+    return f'"""{escape_unsafe(escaped, keep=chr(10))}"""'
+
+
+def string(value: str) -> str:
+    """A one-line literal whose value is exactly *value* (escaped as `string_literal`).
+
+    Double-quoted unless single quotes need fewer escapes, as ``ruff format`` prints it.
+    """
+    quote = "'" if value.count('"') > value.count("'") else '"'
+    escaped = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    return quote + escape_unsafe(escaped) + quote
+
+
+def escape_unsafe(text: str, keep: str = "") -> str:
+    """*text* with control characters and non-ASCII symbols or spaces as escapes.
+
+    Non-ASCII letters, digits and marks stay: ruff flags a confusable letter only
+    inside an otherwise ASCII word. Call it on text already escaped for its quotes.
+    """
+    return "".join(c if c in keep or _is_safe(c) else _escape(c) for c in text)
+
+
+def _is_safe(char: str) -> bool:
+    if char.isascii():
+        return char.isprintable()
+    return unicodedata.category(char)[0] in "LNM"
+
+
+def _escape(char: str) -> str:
+    named = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def docstring(doc: list[str], indent: str) -> list[str]:
@@ -63,7 +113,8 @@ def docstring(doc: list[str], indent: str) -> list[str]:
     if not doc:
         return []
     text = [
-        line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').replace("\t", "    ") for line in doc
+        escape_unsafe(line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').replace("\t", "    "))
+        for line in doc
     ]
     if len(text) == 1:
         single = text[0].strip()
@@ -85,9 +136,12 @@ def secret_noqa(name: str) -> str:
     return "  # noqa: S105" if _SECRET_NAME.search(name) else ""
 
 
-def file_noqa(body: list[str], width: int) -> str:
-    """A ``# ruff: noqa:`` line for what verbatim SQL and comments may break, or ``""``."""
-    codes = set()
+def file_noqa(body: list[str], width: int, extra: Iterable[str] = ()) -> str:
+    """A ``# ruff: noqa:`` line for what verbatim SQL and comments may break, or ``""``.
+
+    *extra* adds codes the caller knows apply (PT028 for a ``test...`` function).
+    """
+    codes = set(extra)
     for line in body:
         if len(line) > width and len(line.strip().split()) > 1:
             codes.add("E501")

@@ -26,6 +26,7 @@ __all__ = [
     "HEADER",
     "PLUGIN",
     "CheckResult",
+    "Regenerated",
     "check",
     "plugin_path",
     "regenerate",
@@ -41,11 +42,16 @@ _PLUGIN_CMD = re.compile(rf"^(?P<head>\s*cmd:\s*)\S*{PLUGIN}\s*$", re.M)
 
 
 class CheckResult(msgspec.Struct, frozen=True):
-    """Paths (relative to the config's directory) that are out of date."""
+    """Paths (relative to the config's directory) that are out of date.
+
+    *warnings* are the plugin's (e.g. a composite column typed Any): they do not make
+    the result fail; ``codex-db gen --strict-warnings`` does.
+    """
 
     stale: list[str] = []
     missing: list[str] = []
     orphaned: list[str] = []
+    warnings: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -63,9 +69,17 @@ class CheckResult(msgspec.Struct, frozen=True):
         return "\n".join(lines)
 
 
+class Regenerated(msgspec.Struct, frozen=True):
+    """What `regenerate` did: the orphans it deleted and the plugin's warnings."""
+
+    deleted: list[str] = []
+    warnings: list[str] = []
+
+
 class _Capture(msgspec.Struct):
     out: str
     files: dict[str, str]
+    warnings: list[str] = []
 
 
 def sqlc_binary() -> str:
@@ -111,10 +125,11 @@ def check(config: str | Path = "sqlc.yaml") -> CheckResult:
     return _compare(records, config.parent)
 
 
-def regenerate(config: str | Path = "sqlc.yaml") -> list[str]:
+def regenerate(config: str | Path = "sqlc.yaml") -> Regenerated:
     """Run ``sqlc generate`` for *config*, then delete the generated files nothing produces.
 
-    Returns the deleted paths (relative to the config's directory). Only files that
+    Returns the deleted paths (relative to the config's directory) and the plugin's
+    warnings, which sqlc itself never shows when it succeeds. Only files that
     start with sqlc's ``DO NOT EDIT`` header are deleted, and only when the config
     lists ``CODEX_DB_CODEGEN_CAPTURE`` under ``env`` (otherwise nothing is deleted).
 
@@ -125,10 +140,10 @@ def regenerate(config: str | Path = "sqlc.yaml") -> list[str]:
     records, proc = _run_sqlc(config, "generate")
     if proc.returncode != 0:
         raise CodegenError(f"sqlc generate failed:\n{proc.stderr.strip()}")
-    orphaned = _compare(records, config.parent).orphaned
-    for path in orphaned:
+    result = _compare(records, config.parent)
+    for path in result.orphaned:
         (config.parent / path).unlink()
-    return orphaned
+    return Regenerated(result.orphaned, result.warnings)
 
 
 def plugin_path() -> Path:
@@ -195,6 +210,7 @@ def _compare(records: list[_Capture], root: Path) -> CheckResult:
     stale: list[str] = []
     missing: list[str] = []
     orphaned: list[str] = []
+    warnings = [w for record in records for w in record.warnings]
     for record in records:
         out = Path(record.out)
         for name, text in sorted(record.files.items()):
@@ -206,7 +222,7 @@ def _compare(records: list[_Capture], root: Path) -> CheckResult:
         orphaned += [
             _relative(p, root) for p in _generated_files(out) if p.name not in record.files
         ]
-    return CheckResult(sorted(stale), sorted(missing), sorted(orphaned))
+    return CheckResult(sorted(stale), sorted(missing), sorted(orphaned), warnings)
 
 
 def _generated_files(out: Path) -> list[Path]:

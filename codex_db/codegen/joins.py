@@ -13,7 +13,7 @@ import re
 
 import msgspec
 
-__all__ = ["FromItem", "Token", "from_items", "tokens", "top_level"]
+__all__ = ["FromItem", "Token", "from_items", "spans", "tokens", "top_level"]
 
 
 class FromItem(msgspec.Struct, frozen=True):
@@ -54,7 +54,13 @@ _UNSURE = frozenset({"lateral", "tablesample", "rows", "with", "natural"})
 
 def tokens(text: str) -> list[Token] | None:
     """The tokens of *text* without spaces and comments; None when it cannot be read."""
-    out: list[Token] = []
+    found = spans(text)
+    return None if found is None else [token for token, _, _ in found]
+
+
+def spans(text: str) -> list[tuple[Token, int, int]] | None:
+    """Each token of *text* (as `tokens`) with its start and end offsets in *text*."""
+    out: list[tuple[Token, int, int]] = []
     pos = 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -66,11 +72,12 @@ def tokens(text: str) -> list[Token] | None:
         if kind == "space":
             continue
         if kind == "word":
-            out.append(("w", value.lower()))
+            token = ("w", value.lower())
         elif kind == "quoted":
-            out.append(("q", value[1:-1].replace('""', '"')))
+            token = ("q", value[1:-1].replace('""', '"'))
         else:
-            out.append(("o", value))
+            token = ("o", value)
+        out.append((token, match.start(), pos))
     return out
 
 

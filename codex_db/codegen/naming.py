@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "RESERVED",
+    "class_name",
     "constant_name",
     "dedupe",
     "enum_member",
@@ -20,6 +21,7 @@ __all__ = [
 _WORDS = re.compile(r"[A-Z]+s(?![a-z])|[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _INVALID = re.compile(r"[^0-9A-Za-z_]+")
+_AMBIGUOUS = frozenset({"l", "O", "I"})
 
 RESERVED = frozenset(
     {
@@ -30,7 +32,7 @@ RESERVED = frozenset(
         "Range", "Multirange", "Inet", "Cidr", "Json", "Jsonb", "Iterable", "Iterator",
         "AsyncIterator", "Generator", "AsyncGenerator", "DBTX", "AsyncDBTX", "ExecResult",
         "embed", "scalar", "msgspec", "models", "enum", "conn", "params", "rows", "cells",
-        "self", "cls", "from_row", "copy_row",
+        "self", "cls", "from_row", "copy_row", "Self", "LiteralString", "EnumInfo",
         # ambiguous names ruff rejects (E741)
         "l", "O", "I",
     }
@@ -75,11 +77,26 @@ def identifier(name: str) -> str:
 
 
 def enum_member(value: str) -> str:
-    """``read-only`` → ``READ_ONLY``; ``24h`` → ``VALUE_24H``; ``""`` → ``EMPTY``."""
+    """``read-only`` → ``READ_ONLY``; ``24h`` → ``VALUE_24H``; ``""`` → ``EMPTY``; ``o`` → ``O_``.
+
+    ``O`` and ``I`` get a trailing ``_``: ruff rejects them as ambiguous (E741).
+    """
     cleaned = _INVALID.sub("_", value).strip("_").upper()
     if not cleaned:
         return "EMPTY"
+    if cleaned in _AMBIGUOUS:
+        return cleaned + "_"
     return f"VALUE_{cleaned}" if cleaned[0].isdigit() else cleaned
+
+
+def class_name(name: str, suffix: str) -> str:
+    """*name* (already PascalCase), or *name* + *suffix* when it would clash or mislead.
+
+    That is for the ambiguous ``O`` and ``I`` (ruff's E742; ``O_`` is not CapWords,
+    N801) and for names generated code imports (a table ``decimals`` would shadow
+    ``Decimal``): ``DecimalRow``, ``RangeEnum``.
+    """
+    return name + suffix if name in _AMBIGUOUS or name in RESERVED else name
 
 
 def dedupe(names: Iterable[str]) -> list[str]:

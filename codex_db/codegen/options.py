@@ -49,6 +49,12 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
       ``<Query>Params`` Struct instead of keyword arguments (0: always a Struct).
     - ``json_type`` (``Any``): Python type of json/jsonb values; anything but ``Any`` or
       ``object`` is converted with ``msgspec.convert`` on read.
+    - ``nullable_array_elements`` (true): array elements of results are ``T | None``,
+      because PostgreSQL cannot declare them NOT NULL and psycopg returns NULL elements
+      as None. Turn it off to type them ``T`` when every array of the schema is known
+      free of NULLs (e.g. ``CHECK (array_position(tags, NULL) IS NULL)``): nothing
+      checks it, and a NULL element then surprises the caller. Parameters' elements are
+      always ``T``.
     - ``strict_types`` (false): unknown types (domains, composites, extension types) are
       errors instead of ``Any`` with a warning.
     - ``overrides``: see `Override`. ``rename``: SQL name (column, parameter, table or
@@ -65,6 +71,7 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     emit_exact_table_names: bool = False
     query_parameter_limit: int = 4
     json_type: str = "Any"
+    nullable_array_elements: bool = True
     strict_types: bool = False
     overrides: list[Override] = []
     rename: dict[str, str] = {}

@@ -11,6 +11,7 @@ import msgspec
 
 from codex_db.codegen import naming
 from codex_db.codegen.errors import CodegenError
+from codex_db.codegen.orders import Orders
 from codex_db.codegen.pgtypes import PyType
 from codex_db.codegen.protocol import Catalog, Column, Identifier
 from codex_db.codegen.resolver import SKIPPED_SCHEMAS, TypeResolver
@@ -24,6 +25,7 @@ __all__ = [
     "QueryDef",
     "Result",
     "RowDef",
+    "is_void",
     "plan_models",
     "row_def",
 ]
@@ -38,13 +40,18 @@ class Field(msgspec.Struct, frozen=True):
 
 
 class Part(msgspec.Struct, frozen=True):
-    """How one field is built from row cells: a cell, or a slice for an embedded model."""
+    """How one field is built from row cells: a cell, or a slice for an embedded model.
+
+    A *void* cell (a ``void`` function's result, which psycopg loads as ``''``) is
+    built as ``None``.
+    """
 
     start: int
     stop: int = -1
     model: str = ""
     nullable: bool = False
     convert: str = ""
+    void: bool = False
 
 
 class RowDef(msgspec.Struct, frozen=True):
@@ -58,8 +65,8 @@ class RowDef(msgspec.Struct, frozen=True):
 
     @property
     def needs_builder(self) -> bool:
-        """True when rows need ``from_row`` (embeds or converted JSON), not ``Cls(*cells)``."""
-        return any(part.model or part.convert for part in self.parts)
+        """True when rows need ``from_row`` (embeds, converted JSON, void), not ``Cls(*cells)``."""
+        return any(part.model or part.convert or part.void for part in self.parts)
 
 
 class ModelDef(msgspec.Struct, frozen=True):
@@ -91,7 +98,11 @@ class Param(msgspec.Struct, frozen=True):
 
 
 class Result(msgspec.Struct, frozen=True):
-    """What a ``:one``/``:many`` query returns: a model, a row Struct or a scalar."""
+    """What a ``:one``/``:many`` query returns: a model, a row Struct or a scalar.
+
+    *make* is the row maker: a class, ``<Class>.from_row``, ``"scalar"`` or ``"void"``
+    (one ``void`` column: the function returns None, or a list of None).
+    """
 
     annotation: str
     make: str
@@ -102,9 +113,12 @@ class Result(msgspec.Struct, frozen=True):
 class QueryDef(msgspec.Struct, frozen=True):
     """Everything needed to print one query's constant, classes and functions.
 
-    *one_row* is ``"insert"`` or ``"aggregate"`` when a ``:one`` query is proven to
+    *one_row* is ``"insert"``, ``"aggregate"`` or ``"constant"`` when a ``:one`` query is proven to
     return exactly one row (see `codegen.cardinality`): its function then returns the
     row, not ``Row | None``, and raises if no row comes back after all.
+
+    *orders* are the sort orders of a query with ``-- order:`` lines
+    (`codegen.orders`): one SQL text each, chosen by an enum argument.
 
     *copy_types* are the column types of a ``:copyfrom`` query that is a binary COPY
     (printed as the ``<CONST>_TYPES`` constant); empty for a text COPY and other commands.
@@ -122,6 +136,7 @@ class QueryDef(msgspec.Struct, frozen=True):
     result: Result | None = None
     one_row: str = ""
     copy_types: list[str] = []
+    orders: Orders | None = None
 
     @property
     def types_const(self) -> str:
@@ -133,20 +148,24 @@ def plan_models(catalog: Catalog, resolver: TypeResolver) -> tuple[list[EnumDef]
     """Enums and table/view models of every user schema, sorted by class name."""
     enums: list[EnumDef] = []
     models: list[ModelDef] = []
+    sources: list[tuple[str, str, str]] = []
     for schema in catalog.schemas:
         if schema.name in SKIPPED_SCHEMAS:
             continue
         for enum in schema.enums:
             enums.append(_enum(schema.name, enum.name, enum.vals, enum.comment, resolver))
+            sources.append((enums[-1].class_name, "enum", enums[-1].sql_name))
         for table in schema.tables:
             models.append(_model(schema.name, table.rel, table.columns, table.comment, resolver))
-    _check_unique([e.class_name for e in enums] + [m.row.class_name for m in models], "models.py")
+            sql_name = _sql_name(schema.name, table.rel.name, resolver)
+            sources.append((models[-1].row.class_name, "table or view", sql_name))
+    _check_unique(sources)
     return sorted(enums, key=lambda e: e.class_name), sorted(models, key=lambda m: m.row.class_name)
 
 
 def _enum(schema: str, name: str, vals: list[str], comment: str, resolver: TypeResolver) -> EnumDef:
     members = naming.dedupe(naming.enum_member(v) for v in vals)
-    sql_name = name if schema == resolver.default_schema else f"{schema}.{name}"
+    sql_name = _sql_name(schema, name, resolver)
     class_name = resolver.enums[(schema, name)]
     return EnumDef(class_name, sql_name, list(zip(members, vals, strict=True)), comment)
 
@@ -175,16 +194,33 @@ def row_def(
         Field(n, t)
         for n, t in zip(naming.dedupe(map(resolver.field_name, names)), types, strict=True)
     ]
-    parts = [Part(i, convert=t.annotation if t.convert else "") for i, t in enumerate(types)]
+    parts = [
+        Part(i, convert=t.annotation if t.convert else "", void=is_void(t))
+        for i, t in enumerate(types)
+    ]
     gc = not all(resolver.is_safe(t) for t in types)
     return RowDef(class_name, fields, parts, comment, gc)
 
 
-def _check_unique(names: list[str], where: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
+def is_void(py_type: PyType) -> bool:
+    """True for the type of a ``void`` result (``SELECT pg_advisory_lock(...)``)."""
+    return py_type.annotation == "None"
+
+
+def _sql_name(schema: str, name: str, resolver: TypeResolver) -> str:
+    """The name the ``rename`` option knows a table or enum by."""
+    return name if schema == resolver.default_schema else f"{schema}.{name}"
+
+
+def _check_unique(sources: list[tuple[str, str, str]]) -> None:
+    """Refuse two SQL objects ``(class name, kind, SQL name)`` that get the same class."""
+    seen: dict[str, tuple[str, str]] = {}
+    for class_name, kind, sql_name in sources:
+        if class_name in seen:
+            first_kind, first = seen[class_name]
             raise CodegenError(
-                f"{where}: two types are named {name!r}; use the 'rename' option to rename one"
+                f"models.py: two types are named {class_name!r}: {first_kind} {first} and "
+                f"{kind} {sql_name}; rename one with the 'rename' option, e.g. "
+                f'"rename": {{"{sql_name}": "{class_name}2"}}'
             )
-        seen.add(name)
+        seen[class_name] = (kind, sql_name)

@@ -6,10 +6,20 @@ import re
 
 import msgspec
 
-from codex_db.codegen import cardinality, joins, naming
+from codex_db.codegen import cardinality, joins, naming, orders
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.pgtypes import PyType
-from codex_db.codegen.plan import Field, ModelDef, Param, Part, QueryDef, Result, RowDef, row_def
+from codex_db.codegen.plan import (
+    Field,
+    ModelDef,
+    Param,
+    Part,
+    QueryDef,
+    Result,
+    RowDef,
+    is_void,
+    row_def,
+)
 from codex_db.codegen.protocol import Column, Identifier, Query
 from codex_db.codegen.resolver import MODELS_PREFIX, TypeResolver
 
@@ -39,6 +49,7 @@ def plan_queries(
         except CodegenError as exc:
             errors.append(str(exc))
     errors += _clashing_types_constants(plans)
+    errors += _clashing_order_constants(plans)
     if errors:
         raise CodegenError("\n".join(errors))
     return plans
@@ -52,6 +63,19 @@ def _clashing_types_constants(plans: list[QueryDef]) -> list[str]:
         f"the constant of query {consts[(p.source, p.types_const)]}; rename one of the queries"
         for p in plans
         if p.copy_types and (p.source, p.types_const) in consts
+    ]
+
+
+def _clashing_order_constants(plans: list[QueryDef]) -> list[str]:
+    """Errors for sort-order constants that are another query's constant."""
+    consts = {(p.source, p.const): p.name for p in plans}
+    return [
+        f"{p.source}: {p.name}: the constant {const} (an '-- order:' text) is also the"
+        f" constant of query {consts[(p.source, const)]}; rename one of the queries"
+        for p in plans
+        if p.orders is not None
+        for const in [p.orders.mapping_const, *(o.const for o in p.orders.orders)]
+        if const != p.const and (p.source, const) in consts
     ]
 
 
@@ -77,7 +101,9 @@ class _QueryPlanner:
         sql = self._copy_sql(binary=bool(copy_types)) if q.cmd == ":copyfrom" else self._sql()
         one_row = self._one_row()
         result = self._result(one_row) if q.cmd in (":one", ":many") else None
-        doc = _docstring(q.comments)
+        comments, order_lines = orders.split_comments(q.comments)
+        sorts = self._orders(order_lines, params)
+        doc = _docstring(comments)
         func, const = naming.identifier(naming.snake_name(q.name)), naming.constant_name(q.name)
         kind = one_row.kind if one_row else ""
         return QueryDef(
@@ -93,7 +119,17 @@ class _QueryPlanner:
             result,
             kind,
             copy_types,
+            sorts,
         )
+
+    def _orders(self, found: list[tuple[str, str]], params: list[Param]) -> orders.Orders | None:
+        sorts = orders.plan_orders(self.where, self.query.name, self.query.cmd, self._text(), found)
+        if sorts is not None and any(p.name == "order" for p in params):
+            raise CodegenError(
+                f"{self.where}: a parameter named 'order' clashes with the sort order argument;"
+                " rename the parameter"
+            )
+        return sorts
 
     def _one_row(self) -> cardinality.OneRow | None:
         """The proof that a ``:one`` query returns exactly one row, if there is one."""
@@ -101,7 +137,7 @@ class _QueryPlanner:
             return None
         proof = cardinality.one_row(self.query.text)
         width = len(self.query.columns)
-        if proof is not None and proof.kind == "aggregate" and proof.width != width:
+        if proof is not None and proof.kind != "insert" and proof.width != width:
             return None  # sqlc and the tokenizer disagree on the items: stay optional
         return proof
 
@@ -109,7 +145,7 @@ class _QueryPlanner:
         params = self.query.params
         names = naming.dedupe(self._param_name(p.number, p.column) for p in params)
         types = [
-            self.resolver.resolve(p.column, f"{self.where}: parameter {n}")
+            self.resolver.resolve(p.column, f"{self.where}: parameter {n}", param=True)
             for n, p in zip(names, params, strict=True)
         ]
         nullable = [
@@ -131,11 +167,15 @@ class _QueryPlanner:
         return RowDef(naming.pascal_name(self.query.name) + "Params", fields, gc=gc)
 
     def _sql(self) -> str:
+        return f"-- name: {self.query.name} {self.query.cmd}\n{self._text()}\n"
+
+    def _text(self) -> str:
+        """sqlc's text with ``sqlc.slice`` rewritten for PostgreSQL."""
         text = self.query.text
         for param in self.query.params:
             if param.column.is_sqlc_slice:
                 text = self._rewrite_slice(text, param.number)
-        return f"-- name: {self.query.name} {self.query.cmd}\n{text}\n"
+        return text
 
     def _rewrite_slice(self, text: str, number: int) -> str:
         pattern = re.compile(rf"(\bNOT\s+)?\bIN\s*\(\s*\${number}\s*\)", re.IGNORECASE)
@@ -192,6 +232,8 @@ class _QueryPlanner:
         if any(c.embed_table for c in columns):
             return self._embed_result(columns)
         types = [self.resolver.resolve(c, f"{self.where}: column {c.name or '?'}") for c in columns]
+        if len(columns) == 1 and is_void(types[0]):
+            return Result("None", "void")
         if len(columns) == 1 and not types[0].convert:
             return Result(types[0].annotation, "scalar", imports=types[0].imports)
         model = self._matching_model(columns, types)
@@ -230,7 +272,8 @@ class _QueryPlanner:
                 py_type = self.resolver.resolve(column, f"{self.where}: column {column.name}")
                 names.append(column.name)
                 types.append(py_type)
-                parts.append(Part(cell, convert=py_type.annotation if py_type.convert else ""))
+                convert = py_type.annotation if py_type.convert else ""
+                parts.append(Part(cell, convert=convert, void=is_void(py_type)))
                 cell += 1
                 continue
             model = self._embedded(column.embed_table)

@@ -25,6 +25,7 @@ class Module:
         self.prefix = prefix
         self.imports = Imports(options.first_party)
         self.blocks: list[list[str]] = []
+        self.noqa: set[str] = set()
 
     def annotation(self, text: str) -> str:
         """Resolve the models placeholder in an annotation, importing models if needed."""
@@ -45,7 +46,7 @@ class Module:
             body += ["", ""] if defines or previous else [""]
             body += block
             previous = defines
-        noqa = _layout.file_noqa(body, self.options.line_length)
+        noqa = _layout.file_noqa(body, self.options.line_length, self.noqa)
         return "\n".join([*head, *([noqa] if noqa else []), *body]) + "\n"
 
 
@@ -79,7 +80,10 @@ def render_models(
 def _enum_class(enum: EnumDef) -> list[str]:
     lines = [f"class {enum.class_name}(enum.StrEnum):"]
     lines += _layout.docstring(enum.comment.splitlines(), "    ") + ([""] if enum.comment else [])
-    lines += [f"    {name} = {_string(value)}" for name, value in enum.members]
+    lines += [
+        f"    {name} = {_layout.string(value)}{_layout.secret_noqa(name)}"
+        for name, value in enum.members
+    ]
     return lines if enum.members else [*lines, "    pass"]
 
 
@@ -122,6 +126,8 @@ def _part(module: Module, part: Part) -> str:
             return f"{model}(*cells[{part.start}:{part.stop}])"
         module.imports.add("codex_db.dbtx", "embed")
         return f"embed({model}, cells[{part.start}:{part.stop}])"
+    if part.void:
+        return "None"
     if part.convert:
         return f"msgspec.convert(cells[{part.start}], {module.annotation(part.convert)})"
     return f"cells[{part.start}]"
@@ -135,7 +141,9 @@ def _register_types(module: Module, enums: list[EnumDef]) -> None:
         [("psycopg.types.enum", "EnumInfo"), ("psycopg.types.enum", "register_enum")]
     )
     module.imports.add("codex_db.dbtx", "reset")
-    pairs: list[str | _layout.Group] = [f"({e.class_name}, {_string(e.sql_name)})" for e in enums]
+    pairs: list[str | _layout.Group] = [
+        f"({e.class_name}, {_layout.string(e.sql_name)})" for e in enums
+    ]
     head = "ENUMS: Final[tuple[tuple[type[enum.StrEnum], str], ...]] = ("
     width = module.options.line_length
     module.add(
@@ -171,7 +179,3 @@ def _register_function(*, is_async: bool) -> list[str]:
         "        register_enum(info, conn, enum_class, mapping=mapping)",
         "    reset(conn)",
     ]
-
-
-def _string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

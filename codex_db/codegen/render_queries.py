@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from codex_db.codegen import _layout
 from codex_db.codegen.options import Options
+from codex_db.codegen.orders import Orders
 from codex_db.codegen.plan import Param, QueryDef, RowDef
 from codex_db.codegen.render import Module, header, row_class
 
@@ -26,6 +27,9 @@ def render_sync_module(options: Options, version: str, source: str, queries: lis
         if query.copy_types:
             module.add(_types_constant(module, query))
     for query in queries:
+        if query.orders is not None:
+            module.add(_order_enum(module, query, query.orders))
+            module.add(_order_mapping(module, query.orders))
         if query.params_struct is not None:
             module.add(_struct(module, query, query.params_struct, is_params=True))
         if query.result is not None and query.result.row is not None:
@@ -42,7 +46,11 @@ def render_async_module(
     module = Module(options, "models.")
     shared = f"{options.package}.{sync_module}"
     for query in queries:
-        module.imports.add(shared, query.const)
+        if query.orders is None:
+            module.imports.add(shared, query.const)
+        else:
+            module.imports.add(shared, query.orders.mapping_const)
+            module.imports.add(shared, query.orders.enum_class)
         if query.copy_types:
             module.imports.add(shared, query.types_const)
         for row in (query.params_struct, query.result.row if query.result else None):
@@ -53,12 +61,43 @@ def render_async_module(
 
 
 def _constant(query: QueryDef) -> list[str]:
-    literal = _layout.string_literal(query.sql)
-    return f"{query.const}: Final = {literal}{_layout.secret_noqa(query.const)}".split("\n")
+    if query.orders is not None:
+        lines: list[str] = []
+        for order in query.orders.orders:
+            lines += ["", *_text_constant(order.const, order.sql)]
+        return lines[1:]
+    return _text_constant(query.const, query.sql)
+
+
+def _text_constant(const: str, sql: str) -> list[str]:
+    literal = _layout.string_literal(sql)
+    return f"{const}: Final = {literal}{_layout.secret_noqa(const)}".split("\n")
+
+
+def _order_enum(module: Module, query: QueryDef, sorts: Orders) -> list[str]:
+    module.imports.add("enum")
+    lines = [
+        f"class {sorts.enum_class}(enum.StrEnum):",
+        f'    """The sort orders {query.func}() accepts (its ``order`` argument)."""',
+        "",
+    ]
+    return lines + [
+        f"    {o.member} = {_layout.string(o.key)}{_layout.secret_noqa(o.member)}"
+        for o in sorts.orders
+    ]
+
+
+def _order_mapping(module: Module, sorts: Orders) -> list[str]:
+    module.imports.add("typing", "LiteralString")
+    head = f"{sorts.mapping_const}: Final[dict[{sorts.enum_class}, LiteralString]] = {{"
+    items: list[str | _layout.Group] = [
+        f"{sorts.enum_class}.{o.member}: {o.const}" for o in sorts.orders
+    ]
+    return _layout.lines(_layout.Group(head, items, "}"), "", "", module.options.line_length)
 
 
 def _types_constant(module: Module, query: QueryDef) -> list[str]:
-    names: list[str | _layout.Group] = [_string(t) for t in query.copy_types]
+    names: list[str | _layout.Group] = [_layout.string(t) for t in query.copy_types]
     group = _layout.Group(f"{query.types_const}: Final = (", names, ")", one_tuple=True)
     return _layout.lines(group, "", "", module.options.line_length)
 
@@ -93,10 +132,12 @@ def _function(module: Module, query: QueryDef, *, is_async: bool, stream: bool) 
     module.imports.add("codex_db.dbtx", "AsyncDBTX" if is_async else "DBTX")
     name = ("iter_" if stream else "") + query.func
     prefix = "async def " if is_async and not stream else "def "
+    arguments = _arguments(module, query, is_async)
+    if name.startswith("test") and any(" = " in str(a) for a in arguments):
+        # ruff's pytest rules take a ``test...`` function for a test (PT028: no defaults).
+        module.noqa.add("PT028")
     signature = _layout.Group(
-        f"{prefix}{name}(",
-        _arguments(module, query, is_async),
-        f") -> {_returns(module, query, is_async, stream)}",
+        f"{prefix}{name}(", arguments, f") -> {_returns(module, query, is_async, stream)}"
     )
     lines = _layout.lines(signature, "", ":", width)
     lines += _layout.docstring(query.doc, "    ")
@@ -111,14 +152,22 @@ def _arguments(module: Module, query: QueryDef, is_async: bool) -> list[str | _l
         module.imports.add("collections.abc", "Iterable")
         return [*args, f"rows: Iterable[{query.params_struct.class_name}]"]
     if query.params_struct is not None:
-        return [*args, f"params: {query.params_struct.class_name}"]
-    if query.params:
+        args.append(f"params: {query.params_struct.class_name}")
+        return args + (["*", *_order_argument(query)] if query.orders is not None else [])
+    if query.params or query.orders is not None:
         args.append("*")
     for param in query.params:
         module.imports.update(param.type.imports)
         default = " = None" if param.nullable else ""
         args.append(f"{param.name}: {module.annotation(param.type.annotation)}{default}")
-    return args
+    return args + _order_argument(query)
+
+
+def _order_argument(query: QueryDef) -> list[str | _layout.Group]:
+    if query.orders is None:
+        return []
+    enum_class = query.orders.enum_class
+    return [f"order: {enum_class} = {enum_class}.{query.orders.default}"]
 
 
 def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> str:
@@ -127,7 +176,7 @@ def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> s
     if query.cmd == ":execresult":
         module.imports.add("codex_db.dbtx", "ExecResult")
         return "ExecResult"
-    if query.result is None:
+    if query.result is None or _discards(query):
         return "None"
     module.imports.update(query.result.imports)
     row = module.annotation(query.result.annotation)
@@ -140,8 +189,17 @@ def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> s
 
 
 def _has_none(annotation: str) -> bool:
-    """True when None is already a value of *annotation*."""
-    return annotation.endswith(" | None") or annotation == "Any"
+    """True when None is already a value of *annotation* (``None`` itself: void)."""
+    return annotation.endswith(" | None") or annotation in ("Any", "None")
+
+
+def _discards(query: QueryDef) -> bool:
+    """True for a ``:one`` void query: it is run for its effect and returns None.
+
+    psycopg loads ``void`` as ``''``, and the row carries nothing else, so the function
+    executes the statement and returns nothing (a ``:many`` one returns a None per row).
+    """
+    return query.cmd == ":one" and query.result is not None and query.result.make == "void"
 
 
 def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[str]:
@@ -162,12 +220,15 @@ def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[
     values: list[str | _layout.Group] = [
         _value(module, p, "params." if query.params_struct else "") for p in query.params
     ]
-    args: list[str | _layout.Group] = [query.const, _layout.Group("(", values, ")", one_tuple=True)]
+    args: list[str | _layout.Group] = [
+        _text(query),
+        _layout.Group("(", values, ")", one_tuple=True),
+    ]
     method, keyword = _method(module, query, stream)
-    if query.result is not None:
+    if query.result is not None and not _discards(query):
         make = module.annotation(query.result.make)
-        if make == "scalar":
-            module.imports.add("codex_db.dbtx", "scalar")
+        if make in ("scalar", "void"):
+            module.imports.add("codex_db.dbtx", make)
         args.append(make)
     check = _checked(module, query)
     if check and query.result is not None:
@@ -177,10 +238,17 @@ def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[
     call = _layout.Group(f"{keyword}{'' if stream else aw}conn.{method}(", args, ")")
     lines = _layout.lines(call, "    ", "", width)
     if check:
-        raise_ = _layout.Group("raise RuntimeError(", [_string(_no_row_message(query))], ")")
+        raise_ = _layout.Group("raise RuntimeError(", [_layout.string(_no_row_message(query))], ")")
         lines += [f"    if {check} is None:", *_layout.lines(raise_, "        ", "", width)]
         lines.append(f"    return {check}")
     return lines
+
+
+def _text(query: QueryDef) -> str:
+    """The SQL argument: the constant, or the one of the chosen order (never caller text)."""
+    if query.orders is None:
+        return query.const
+    return f"{query.orders.mapping_const}[{query.orders.enum_class}(order)]"
 
 
 def _checked(module: Module, query: QueryDef) -> str:
@@ -206,13 +274,11 @@ def _no_row_message(query: QueryDef) -> str:
     return f"{query.name} returned no row"
 
 
-def _string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _method(module: Module, query: QueryDef, stream: bool) -> tuple[str, str]:
     if stream:
         return "stream", "return "
+    if _discards(query):
+        return "execute", ""
     methods = {
         ":one": ("fetch_one", "return "),
         ":many": ("fetch_all", "return "),

@@ -65,21 +65,29 @@ class TypeResolver:
             return renamed
         base = name if not plural or self.options.emit_exact_table_names else naming.singular(name)
         prefix = "" if schema in ("", self.default_schema) else f"{schema}_"
-        return naming.pascal_name(prefix + base)
+        return naming.class_name(naming.pascal_name(prefix + base), "Row" if plural else "Enum")
 
     def schema_of(self, ident: Identifier | None) -> str:
         """The schema of a table reference, with sqlc's ``""`` meaning the default one."""
         return (ident.schema if ident else "") or self.default_schema
 
-    def resolve(self, column: Column, where: str, *, table: Identifier | None = None) -> PyType:
-        """The full annotation of *column*: element type, list nesting and ``| None``."""
+    def resolve(
+        self, column: Column, where: str, *, table: Identifier | None = None, param: bool = False
+    ) -> PyType:
+        """The full annotation of *column*: element type, list nesting and ``| None``.
+
+        Array elements of results are ``T | None`` (PostgreSQL cannot declare them NOT
+        NULL) unless the ``nullable_array_elements`` option is off; those of a *param*
+        are ``T``: ``list`` is invariant, so ``list[T | None]`` would refuse a ``list[T]``.
+        """
         table = table or column.table
         override = self._column_override(column, table)
         nullable = not column.not_null
         if override is not None and override.nullable is not None:
             nullable = override.nullable
-        element = self._element(column, where, override, nullable)
-        return _wrap(element, _dims(column), nullable)
+        element = self._element(column, where, override, nullable, param)
+        null_elements = self.options.nullable_array_elements and not param
+        return _wrap(element, _dims(column), nullable, null_elements=null_elements)
 
     def copy_type(self, column: Column, py_type: PyType) -> str | None:
         """The type a binary COPY declares for *column* (resolved as *py_type*), or None.
@@ -111,7 +119,7 @@ class TypeResolver:
         return all(part in _SAFE for part in py_type.annotation.split(" | "))
 
     def _element(
-        self, column: Column, where: str, override: Override | None, nullable: bool
+        self, column: Column, where: str, override: Override | None, nullable: bool, param: bool
     ) -> PyType:
         schema, name = normalize(*(_type_parts(column)))
         if override is None:
@@ -125,9 +133,9 @@ class TypeResolver:
             return found
         if builtin is not None:
             return builtin
-        return self._user_type(schema, name, where)
+        return self._user_type(schema, name, where, param)
 
-    def _user_type(self, schema: str, name: str, where: str) -> PyType:
+    def _user_type(self, schema: str, name: str, where: str, param: bool) -> PyType:
         key = (schema or self.default_schema, name)
         if key in self.enums:
             return PyType(MODELS_PREFIX + self.enums[key], enum=True)
@@ -137,6 +145,8 @@ class TypeResolver:
             f'add an override such as {{"db_type": "{qualified}", "py_type": "str"}} '
             "to the plugin options"
             if name not in _PSEUDO
+            else "cast the parameter in the query, e.g. @after::int8"
+            if param
             else "cast the expression in the query, e.g. max(created_at)::timestamptz"
         )
         typed = "" if self.options.strict_types else " is typed Any"
@@ -185,8 +195,10 @@ def _dims(column: Column) -> int:
     return max(column.array_dims, 1) if column.is_array else 0
 
 
-def _wrap(element: PyType, dims: int, nullable: bool) -> PyType:
+def _wrap(element: PyType, dims: int, nullable: bool, *, null_elements: bool = False) -> PyType:
     annotation = element.annotation
+    if dims and null_elements and annotation not in ("Any", "None"):
+        annotation += " | None"
     for _ in range(dims):
         annotation = f"list[{annotation}]"
     if nullable and annotation not in ("Any", "None"):

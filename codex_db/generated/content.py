@@ -5,9 +5,10 @@
 # ruff: noqa: E501
 """Queries of content.sql."""
 
+import enum
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Final, Self
+from typing import Any, Final, LiteralString, Self
 from uuid import UUID
 
 import msgspec
@@ -109,6 +110,54 @@ WHERE deleted_at IS NULL
     OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
   )
 ORDER BY published_at DESC NULLS LAST, created_at DESC, id DESC
+LIMIT $8 OFFSET $7
+"""
+
+LIST_CONTENT_OLDEST: Final = """-- name: ListContent :many
+SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+WHERE deleted_at IS NULL
+  AND ($1::uuid IS NULL OR organization_id = $1)
+  AND ($2::text IS NULL OR creator_id = $2)
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::text IS NULL OR content_type = $4)
+  AND ($5::text IS NULL OR category = $5)
+  AND (
+    $6::text IS NULL
+    OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+  )
+ORDER BY published_at ASC NULLS LAST, created_at ASC, id ASC
+LIMIT $8 OFFSET $7
+"""
+
+LIST_CONTENT_TITLE: Final = """-- name: ListContent :many
+SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+WHERE deleted_at IS NULL
+  AND ($1::uuid IS NULL OR organization_id = $1)
+  AND ($2::text IS NULL OR creator_id = $2)
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::text IS NULL OR content_type = $4)
+  AND ($5::text IS NULL OR category = $5)
+  AND (
+    $6::text IS NULL
+    OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+  )
+ORDER BY lower(title), title, id
+LIMIT $8 OFFSET $7
+"""
+
+LIST_CONTENT_MOST_VIEWED: Final = """-- name: ListContent :many
+SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+WHERE deleted_at IS NULL
+  AND ($1::uuid IS NULL OR organization_id = $1)
+  AND ($2::text IS NULL OR creator_id = $2)
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::text IS NULL OR content_type = $4)
+  AND ($5::text IS NULL OR category = $5)
+  AND (
+    $6::text IS NULL
+    OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+  )
+ORDER BY view_count DESC, published_at DESC NULLS LAST, id DESC
 LIMIT $8 OFFSET $7
 """
 
@@ -323,6 +372,23 @@ def increment_view_count(conn: DBTX, *, id: UUID) -> int | None:
     return conn.fetch_one(INCREMENT_VIEW_COUNT, (id,), scalar)
 
 
+class ListContentOrder(enum.StrEnum):
+    """The sort orders list_content() accepts (its ``order`` argument)."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    TITLE = "title"
+    MOST_VIEWED = "most_viewed"
+
+
+LIST_CONTENT_ORDERS: Final[dict[ListContentOrder, LiteralString]] = {
+    ListContentOrder.NEWEST: LIST_CONTENT,
+    ListContentOrder.OLDEST: LIST_CONTENT_OLDEST,
+    ListContentOrder.TITLE: LIST_CONTENT_TITLE,
+    ListContentOrder.MOST_VIEWED: LIST_CONTENT_MOST_VIEWED,
+}
+
+
 class ListContentParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     organization_id: UUID | None = None
     creator_id: str | None = None
@@ -334,12 +400,18 @@ class ListContentParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     max_rows: int
 
 
-def list_content(conn: DBTX, params: ListContentParams) -> list[models.Content]:
-    """Content matching every filter that is not NULL, newest publication first;
-    search matches the title ignoring case, with % _ and \\ matched literally.
+def list_content(
+    conn: DBTX,
+    params: ListContentParams,
+    *,
+    order: ListContentOrder = ListContentOrder.NEWEST,
+) -> list[models.Content]:
+    """Content matching every filter that is not NULL, newest publication first
+    unless another order is chosen; search matches the title ignoring case,
+    with % _ and \\ matched literally.
     """
     return conn.fetch_all(
-        LIST_CONTENT,
+        LIST_CONTENT_ORDERS[ListContentOrder(order)],
         (
             params.organization_id,
             params.creator_id,

@@ -22,7 +22,7 @@ from codex_db.generated.content import (
     IMPORT_CONTENT,
     IMPORT_CONTENT_TYPES,
     INCREMENT_VIEW_COUNT,
-    LIST_CONTENT,
+    LIST_CONTENT_ORDERS,
     LIST_PUBLISHED_CONTENT_AFTER,
     LIST_PUBLISHED_CONTENT_FIRST_PAGE,
     LIST_PUBLISHED_CONTENT_WITH_RELATIONS,
@@ -34,6 +34,7 @@ from codex_db.generated.content import (
     CountContentParams,
     CreateContentParams,
     ImportContentParams,
+    ListContentOrder,
     ListContentParams,
     ListPublishedContentWithRelationsRow,
     UpdateContentParams,
@@ -136,12 +137,18 @@ async def increment_view_count(conn: AsyncDBTX, *, id: UUID) -> int | None:
     return await conn.fetch_one(INCREMENT_VIEW_COUNT, (id,), scalar)
 
 
-async def list_content(conn: AsyncDBTX, params: ListContentParams) -> list[models.Content]:
-    """Content matching every filter that is not NULL, newest publication first;
-    search matches the title ignoring case, with % _ and \\ matched literally.
+async def list_content(
+    conn: AsyncDBTX,
+    params: ListContentParams,
+    *,
+    order: ListContentOrder = ListContentOrder.NEWEST,
+) -> list[models.Content]:
+    """Content matching every filter that is not NULL, newest publication first
+    unless another order is chosen; search matches the title ignoring case,
+    with % _ and \\ matched literally.
     """
     return await conn.fetch_all(
-        LIST_CONTENT,
+        LIST_CONTENT_ORDERS[ListContentOrder(order)],
         (
             params.organization_id,
             params.creator_id,

@@ -158,21 +158,21 @@ def _about_index(line: str, names: frozenset[str]) -> bool:
     return head.startswith("index ") and head.removeprefix("index ").split(".")[-1] in names
 
 
-def regenerate_code(project: Project) -> bool:
-    """Run ``sqlc generate`` with the project's ``sqlc.yaml``; ``False`` when it has none.
+def regenerate_code(project: Project) -> list[str] | None:
+    """Run ``sqlc generate`` with the project's ``sqlc.yaml``; ``None`` when it has none.
 
+    Returns the plugin's warnings (types it fell back to Any for), which sqlc hides.
     Raises `CodexDBError` with sqlc's message when a query does not compile.
     """
     config = project.sqlc_config
     if not config.is_file():
-        return False
+        return None
     from codex_db.codegen.check import regenerate
 
     try:
-        regenerate(config)
+        return regenerate(config).warnings
     except CodexDBError as exc:
         raise CodexDBError(f"{exc} (fix the query, then rerun codex-db gen)") from exc
-    return True
 
 
 def push_plan(url: str, server_url: str, project: Project) -> list[str]:

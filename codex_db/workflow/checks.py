@@ -33,6 +33,7 @@ __all__ = [
     "Outcome",
     "applied",
     "codegen",
+    "codegen_warnings",
     "drift",
     "history_outcome",
     "lint_outcome",
@@ -60,8 +61,11 @@ def history_outcome(project: Project) -> Outcome:
     return Outcome("history", "failed", "\n".join(c.describe(project.root) for c in found))
 
 
-def codegen(project: Project) -> Outcome:
-    """Is the generated code fresh? Skipped when the project has no ``sqlc.yaml``."""
+def codegen(project: Project, *, strict_warnings: bool = False) -> Outcome:
+    """Is the generated code fresh? Skipped when the project has no ``sqlc.yaml``.
+
+    The plugin's warnings are listed in the detail; with *strict_warnings* they fail it.
+    """
     config = project.root / "sqlc.yaml"
     if not config.is_file():
         return Outcome("codegen", "skipped", f"no {config.name}: nothing is generated")
@@ -71,9 +75,26 @@ def codegen(project: Project) -> Outcome:
         result = check(config)
     except CodegenError as exc:
         return Outcome("codegen", "failed", str(exc))
+    warned = "".join(f"\nwarning: {w}" for w in result.warnings)
+    if result.ok and not (strict_warnings and result.warnings):
+        return Outcome("codegen", "ok", "generated code is up to date" + warned)
     if result.ok:
-        return Outcome("codegen", "ok", "generated code is up to date")
-    return Outcome("codegen", "failed", result.report())
+        return Outcome("codegen", "failed", f"--strict-warnings: the plugin warned{warned}")
+    return Outcome("codegen", "failed", result.report() + warned)
+
+
+def codegen_warnings(project: Project) -> list[str]:
+    """The plugin's warnings on the project's queries (none without ``sqlc.yaml``).
+
+    Raises:
+        CodegenError: sqlc or the plugin failed.
+    """
+    config = project.root / "sqlc.yaml"
+    if not config.is_file():
+        return []
+    from codex_db.codegen import check
+
+    return check(config).warnings
 
 
 def drift(server_url: str, project: Project) -> Outcome:

@@ -91,6 +91,41 @@ def test_aggregate_selects(text: str, width: int, nullable: set[int]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "width", "nullable"),
+    [
+        ("SELECT 1", 1, set()),
+        ("SELECT 1, 'a'", 2, set()),
+        ("SELECT $1::int + 1 AS next, $2::text AS label", 2, set()),
+        ("SELECT -1, NOT true, 'a' || $1 || 'b' AS s, $1 IS NOT NULL", 4, set()),
+        ("SELECT EXISTS (SELECT 1 FROM t WHERE id = $1) AS found", 1, set()),
+        ("SELECT NOT EXISTS (SELECT 1 FROM t)", 1, set()),
+        ("SELECT now(), current_timestamp, gen_random_uuid()::text AS id", 3, set()),
+        ("SELECT pg_try_advisory_lock($1)", 1, set()),
+        ("SELECT (SELECT name FROM t WHERE id = $1) AS name", 1, {0}),
+        ("SELECT nullif($1, 0), coalesce($2, 0)", 2, {0}),
+        ("SELECT (SELECT count(*) FROM t)", 1, {0}),
+    ],
+)
+def test_constant_selects(text: str, width: int, nullable: set[int]) -> None:
+    """No FROM and no WHERE: constants, scalar functions, EXISTS and subqueries are one row."""
+    assert one_row(text) == OneRow("constant", width, frozenset(nullable))
+
+
+@pytest.mark.parametrize(
+    ("text", "nullable"),
+    [
+        ("SELECT coalesce(sum(x), 0) FROM t", set()),
+        ("SELECT count(*) + 1 FROM t", set()),
+        ("SELECT sum(x) * 2, count(*) - 1 AS m FROM t WHERE y", {0}),
+    ],
+)
+def test_aggregate_expressions(text: str, nullable: set[int]) -> None:
+    """Expressions of aggregates are one row too; only count-and-constant ones keep NOT NULL."""
+    found = one_row(text)
+    assert found is not None and found.kind == "aggregate" and found.nullable == nullable
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "SELECT count(*) FROM t GROUP BY x",
@@ -107,16 +142,22 @@ def test_aggregate_selects(text: str, width: int, nullable: set[int]) -> None:
         "SELECT DISTINCT count(*) FROM t",
         "SELECT x, count(*) FROM t",
         "SELECT 1 FROM t",
-        "SELECT 1, 'a'",
-        "SELECT coalesce(sum(x), 0) FROM t",
-        "SELECT count(*) + 1 FROM t",
         "SELECT pg_catalog.count(*) FROM t",
         "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM t",
-        "SELECT (SELECT count(*) FROM t)",
         "SELECT max(x)::double precision AS m FROM t",
         "WITH s AS (SELECT 1) SELECT count(*) FROM s",
         "SELECT * FROM t",
         "SELECT count(* FROM t",
+        "SELECT 1 WHERE $1",
+        "SELECT generate_series(1, 3)",
+        "SELECT unnest($1::int[])",
+        "SELECT my_function()",
+        "SELECT (generate_series(1, 3))",
+        "SELECT coalesce((SELECT max(x) FROM u), 0) FROM t",
+        "SELECT now() FROM t",
+        "SELECT 1 FOR UPDATE",
+        "SELECT x",
+        "SELECT 1 UNION SELECT 2",
     ],
 )
 def test_other_selects_are_not_proven(text: str) -> None:

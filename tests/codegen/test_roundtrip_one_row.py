@@ -25,8 +25,12 @@ PROVEN: dict[str, object] = {
     "create_guarded": models.Guarded,
     "create_item": models.Item,
     "create_item_id": int,
+    "echo_next": queries.EchoNextRow,
     "item_stats": queries.ItemStatsRow,
+    "name_taken": bool,
+    "ping": int,
     "start_counter": models.Counter,
+    "total_score": int,
     "upsert_item": models.Item,
 }
 """Functions typed without ``| None``; every other :one function of the case keeps it."""
@@ -56,6 +60,21 @@ def test_return_annotations(module: ModuleType) -> None:
     assert returns["max_score"] == int | None
     assert returns["insert_item_if_new"] == int | None
     assert returns["item_exists"] == bool | None
+    assert returns["top_score"] == int | None
+    assert returns["series_first"] == int | None
+
+
+def test_constant_selects(db: dbtx.Conn) -> None:
+    """SELECTs without FROM return their one row; a scalar subquery's NULL stays None."""
+    assert queries.ping(db) == 1
+    assert queries.name_taken(db, name="a") is False
+    queries.create_item(db, name="a", score=4)
+    assert queries.name_taken(db, name="a") is True
+    echoed = queries.echo_next(db, label="x")
+    assert (echoed.label, echoed.two) == ("x", 2) and isinstance(echoed.at, datetime)
+    assert queries.top_score(db) == 4
+    assert queries.series_first(db, n=0) is None
+    assert queries.ping_if(db, really=False) is None
 
 
 def test_inserts_return_the_row(db: dbtx.Conn) -> None:
@@ -135,6 +154,8 @@ async def _async_round_trip(url: str) -> None:
         assert await queries_async.count_items(db, min_score=1) == 1
         assert (await queries_async.item_stats(db)).total == 1
         assert await queries_async.max_score(db) == 1
+        assert await queries_async.ping(db) == 1
+        assert await queries_async.name_taken(db, name="a") is True
         with pytest.raises(RuntimeError, match="CreateGuarded returned no row"):
             await queries_async.create_guarded(db, name="blocked")
 

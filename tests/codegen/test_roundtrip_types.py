@@ -120,6 +120,22 @@ def test_every_type_round_trips_sync(url: str) -> None:
         _check_row(rows[0])
 
 
+def test_null_array_elements(url: str) -> None:
+    """Array elements may be NULL: results are typed ``list[T | None]`` and hold None."""
+    with _connect(url) as conn:
+        db = dbtx.Conn.of(conn)
+        new_id = queries.insert_everything(db, PARAMS)
+        db.execute(
+            "UPDATE everything SET c_text_array = ARRAY['fragile', NULL],"
+            " c_int_matrix = '{{1,NULL},{NULL,4}}' WHERE id = $1",
+            (new_id,),
+        )
+        matrix = queries.matrix(db, id=new_id)
+        assert matrix == queries.MatrixRow([[1, None], [None, 4]], ["fragile", None])
+        row = queries.get_everything(db, id=new_id)
+        assert row is not None and row.c_text_array == ["fragile", None]
+
+
 def test_enums_json_and_arrays_sync(url: str) -> None:
     """Enum (array) params and results, json params wrapped, NULL json stays NULL."""
     with _connect(url) as conn:

@@ -10,7 +10,14 @@ from psycopg import pq
 
 from codex_db.codegen import CodegenError, naming
 from codex_db.codegen._imports import Imports
-from codex_db.codegen._layout import Group, docstring, file_noqa, secret_noqa, string_literal
+from codex_db.codegen._layout import (
+    Group,
+    docstring,
+    file_noqa,
+    secret_noqa,
+    string,
+    string_literal,
+)
 from codex_db.codegen.options import parse_options
 from codex_db.codegen.pgtypes import _BUILTINS, PyType, binary_copy_type, builtin_type, normalize
 
@@ -148,6 +155,28 @@ def test_strings_and_noqa() -> None:
     assert file_noqa(["short"], 100) == ""
     assert docstring(['Ends with "quote"'], "") == ['"""Ends with "quote" """']
     assert docstring(["One", "", "  two"], "    ") == ['    """One', "", "    two", '    """']
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\tb", "cr\r\nlf", "nul\x00 bell\x07", "en \u2013 dash", "nbsp\u00a0", "caf\u00e9",
+     "quote\"d", "it's", "back\\slash\\", "emoji \U0001f600", 'end"'],
+)  # fmt: skip
+def test_literals_escape_what_ruff_flags(text: str) -> None:
+    """Literals keep the exact value but hold no tab, control or ambiguous character."""
+    for literal in (string_literal(text), string(text)):
+        assert eval(literal) == text  # noqa: S307 - checking our own literal
+        assert "\t" not in literal and "\r" not in literal and "\u2013" not in literal
+        assert "\u00a0" not in literal
+    assert "\n" not in string(text)
+    assert string("caf\u00e9") == '"caf\u00e9"'  # letters stay as they are
+
+
+def test_ambiguous_names_are_renamed() -> None:
+    """Members and classes named O or I (E741/E742), or like an import, get a suffix; L stays."""
+    assert [naming.enum_member(v) for v in ("o", "i", "l")] == ["O_", "I_", "L"]
+    assert naming.class_name("O", "Enum") == "OEnum" and naming.class_name("Ok", "Row") == "Ok"
+    assert naming.class_name("Decimal", "Row") == "DecimalRow"  # would shadow decimal.Decimal
 
 
 def test_import_names_sorted_like_ruff() -> None:

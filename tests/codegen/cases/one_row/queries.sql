@@ -45,6 +45,21 @@ SELECT count(*) AS n,
 FROM items
 WHERE created_at <= now();
 
+-- name: Ping :one
+-- No FROM: a SELECT of constants is one row.
+SELECT 1 AS ok;
+
+-- name: NameTaken :one
+SELECT EXISTS (SELECT 1 FROM items WHERE name = @name) AS taken;
+
+-- name: EchoNext :one
+-- (sqlc 1.31 fails on "@n::int + 1" without FROM: relation "" does not exist.)
+SELECT @label::text AS label, 1 + 1 AS two, now() AS at;
+
+-- name: TopScore :one
+-- A scalar subquery finds no row as NULL: the row exists, the value may be None.
+SELECT (SELECT max(score) FROM items)::int AS top;
+
 -- name: MaxScore :one
 -- The row always exists; None means max() is NULL (no scored items).
 SELECT max(score)::int FROM items;
@@ -94,7 +109,7 @@ WITH scored AS (SELECT * FROM items WHERE score IS NOT NULL)
 SELECT count(*) FROM scored;
 
 -- name: TotalScore :one
--- coalesce() is not an aggregate call: not proven, though it is one row.
+-- coalesce() is a scalar function whose argument is an aggregate: one row.
 SELECT coalesce(sum(score), 0)::bigint AS total FROM items;
 
 -- name: RankedCount :one
@@ -102,3 +117,10 @@ SELECT name, count(*) OVER () AS total FROM items WHERE name = @name;
 
 -- name: ItemExists :one
 SELECT true AS found FROM items WHERE name = @name;
+
+-- name: SeriesFirst :one
+-- generate_series() returns a set: a SELECT of it may be no row.
+SELECT generate_series(1, @n::int)::int AS n;
+
+-- name: PingIf :one
+SELECT 1 AS ok WHERE @really::bool;

@@ -113,8 +113,11 @@ class EchoNumbersRow(msgspec.Struct, frozen=True, gc=False):
     label: str
 
 
-def echo_numbers(conn: DBTX, *, p1: int, p2: str) -> EchoNumbersRow | None:
-    return conn.fetch_one(ECHO_NUMBERS, (p1, p2), EchoNumbersRow)
+def echo_numbers(conn: DBTX, *, p1: int, p2: str) -> EchoNumbersRow:
+    row = conn.fetch_one(ECHO_NUMBERS, (p1, p2), EchoNumbersRow)
+    if row is None:
+        raise RuntimeError("EchoNumbers returned no row")
+    return row
 
 
 def get_image(conn: DBTX, *, id: str) -> str | None:
@@ -191,9 +194,12 @@ class OddTextRow(msgspec.Struct, frozen=True, gc=False):
     pct: str
 
 
-def odd_text(conn: DBTX) -> OddTextRow | None:
+def odd_text(conn: DBTX) -> OddTextRow:
     """Text with "quotes" and a \\ backslash in "double quotes" """
-    return conn.fetch_one(ODD_TEXT, (), OddTextRow)
+    row = conn.fetch_one(ODD_TEXT, (), OddTextRow)
+    if row is None:
+        raise RuntimeError("OddText returned no row")
+    return row
 
 
 def rename_user(conn: DBTX, *, name: str, id: str) -> int:

@@ -57,8 +57,11 @@ async def delete_user(conn: AsyncDBTX, *, id: str) -> None:
     await conn.execute(DELETE_USER, (id,))
 
 
-async def echo_numbers(conn: AsyncDBTX, *, p1: int, p2: str) -> EchoNumbersRow | None:
-    return await conn.fetch_one(ECHO_NUMBERS, (p1, p2), EchoNumbersRow)
+async def echo_numbers(conn: AsyncDBTX, *, p1: int, p2: str) -> EchoNumbersRow:
+    row = await conn.fetch_one(ECHO_NUMBERS, (p1, p2), EchoNumbersRow)
+    if row is None:
+        raise RuntimeError("EchoNumbers returned no row")
+    return row
 
 
 async def get_image(conn: AsyncDBTX, *, id: str) -> str | None:
@@ -117,9 +120,12 @@ def iter_list_users(conn: AsyncDBTX, *, max_rows: int) -> AsyncGenerator[models.
     return conn.stream(LIST_USERS, (max_rows,), models.User)
 
 
-async def odd_text(conn: AsyncDBTX) -> OddTextRow | None:
+async def odd_text(conn: AsyncDBTX) -> OddTextRow:
     """Text with "quotes" and a \\ backslash in "double quotes" """
-    return await conn.fetch_one(ODD_TEXT, (), OddTextRow)
+    row = await conn.fetch_one(ODD_TEXT, (), OddTextRow)
+    if row is None:
+        raise RuntimeError("OddText returned no row")
+    return row
 
 
 async def rename_user(conn: AsyncDBTX, *, name: str, id: str) -> int:

@@ -78,6 +78,10 @@ DELETE_ITEM: Final = """-- name: DeleteItem :one
 DELETE FROM items WHERE name = $1 RETURNING id
 """
 
+ECHO_NEXT: Final = """-- name: EchoNext :one
+SELECT $1::text AS label, 1 + 1 AS two, now() AS at
+"""
+
 INSERT_ITEM_IF_NEW: Final = """-- name: InsertItemIfNew :one
 
 INSERT INTO items (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id
@@ -105,6 +109,18 @@ MAX_SCORE: Final = """-- name: MaxScore :one
 SELECT max(score)::int FROM items
 """
 
+NAME_TAKEN: Final = """-- name: NameTaken :one
+SELECT EXISTS (SELECT 1 FROM items WHERE name = $1) AS taken
+"""
+
+PING: Final = """-- name: Ping :one
+SELECT 1 AS ok
+"""
+
+PING_IF: Final = """-- name: PingIf :one
+SELECT 1 AS ok WHERE $1::bool
+"""
+
 RANKED_COUNT: Final = """-- name: RankedCount :one
 SELECT name, count(*) OVER () AS total FROM items WHERE name = $1
 """
@@ -113,8 +129,16 @@ RESCORE_ITEM: Final = """-- name: RescoreItem :one
 UPDATE items SET score = $1 WHERE name = $2 RETURNING id, name, score, created_at
 """
 
+SERIES_FIRST: Final = """-- name: SeriesFirst :one
+SELECT generate_series(1, $1::int)::int AS n
+"""
+
 START_COUNTER: Final = """-- name: StartCounter :one
 INSERT INTO counters DEFAULT VALUES RETURNING id, started_at
+"""
+
+TOP_SCORE: Final = """-- name: TopScore :one
+SELECT (SELECT max(score) FROM items)::int AS top
 """
 
 TOTAL_SCORE: Final = """-- name: TotalScore :one
@@ -218,6 +242,20 @@ def delete_item(conn: DBTX, *, name: str) -> int | None:
     return conn.fetch_one(DELETE_ITEM, (name,), scalar)
 
 
+class EchoNextRow(msgspec.Struct, frozen=True, gc=False):
+    label: str
+    two: int
+    at: datetime
+
+
+def echo_next(conn: DBTX, *, label: str) -> EchoNextRow:
+    """(sqlc 1.31 fails on "@n::int + 1" without FROM: relation "" does not exist.)"""
+    row = conn.fetch_one(ECHO_NEXT, (label,), EchoNextRow)
+    if row is None:
+        raise RuntimeError("EchoNext returned no row")
+    return row
+
+
 def insert_item_if_new(conn: DBTX, *, name: str) -> int | None:
     """Not proven: Row | None, as before."""
     return conn.fetch_one(INSERT_ITEM_IF_NEW, (name,), scalar)
@@ -234,7 +272,7 @@ class ItemStatsRow(msgspec.Struct, frozen=True):
     latest: datetime | None
     mean: float | None
     all_positive: bool | None
-    ids: list[int] | None
+    ids: list[int | None] | None
     names: str | None
     version: int
 
@@ -252,6 +290,25 @@ def max_score(conn: DBTX) -> int | None:
     return conn.fetch_one(MAX_SCORE, (), scalar)
 
 
+def name_taken(conn: DBTX, *, name: str) -> bool:
+    row: bool | None = conn.fetch_one(NAME_TAKEN, (name,), scalar)
+    if row is None:
+        raise RuntimeError("NameTaken returned no row")
+    return row
+
+
+def ping(conn: DBTX) -> int:
+    """No FROM: a SELECT of constants is one row."""
+    row: int | None = conn.fetch_one(PING, (), scalar)
+    if row is None:
+        raise RuntimeError("Ping returned no row")
+    return row
+
+
+def ping_if(conn: DBTX, *, really: bool) -> int | None:
+    return conn.fetch_one(PING_IF, (really,), scalar)
+
+
 class RankedCountRow(msgspec.Struct, frozen=True, gc=False):
     name: str
     total: int
@@ -265,6 +322,11 @@ def rescore_item(conn: DBTX, *, score: int | None = None, name: str) -> models.I
     return conn.fetch_one(RESCORE_ITEM, (score, name), models.Item)
 
 
+def series_first(conn: DBTX, *, n: int) -> int | None:
+    """generate_series() returns a set: a SELECT of it may be no row."""
+    return conn.fetch_one(SERIES_FIRST, (n,), scalar)
+
+
 def start_counter(conn: DBTX) -> models.Counter:
     row = conn.fetch_one(START_COUNTER, (), models.Counter)
     if row is None:
@@ -272,9 +334,17 @@ def start_counter(conn: DBTX) -> models.Counter:
     return row
 
 
-def total_score(conn: DBTX) -> int | None:
-    """coalesce() is not an aggregate call: not proven, though it is one row."""
-    return conn.fetch_one(TOTAL_SCORE, (), scalar)
+def top_score(conn: DBTX) -> int | None:
+    """A scalar subquery finds no row as NULL: the row exists, the value may be None."""
+    return conn.fetch_one(TOP_SCORE, (), scalar)
+
+
+def total_score(conn: DBTX) -> int:
+    """coalesce() is a scalar function whose argument is an aggregate: one row."""
+    row: int | None = conn.fetch_one(TOTAL_SCORE, (), scalar)
+    if row is None:
+        raise RuntimeError("TotalScore returned no row")
+    return row
 
 
 def upsert_item(conn: DBTX, *, name: str, score: int | None = None) -> models.Item:

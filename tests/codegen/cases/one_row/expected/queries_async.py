@@ -22,16 +22,23 @@ from tests.codegen.cases.one_row.expected.queries import (
     CREATE_ITEM_WITH_CTE,
     CREATE_TWO_ITEMS,
     DELETE_ITEM,
+    ECHO_NEXT,
     INSERT_ITEM_IF_NEW,
     ITEM_EXISTS,
     ITEM_STATS,
     MAX_SCORE,
+    NAME_TAKEN,
+    PING,
+    PING_IF,
     RANKED_COUNT,
     RESCORE_ITEM,
+    SERIES_FIRST,
     START_COUNTER,
+    TOP_SCORE,
     TOTAL_SCORE,
     UPSERT_ITEM,
     UPSERT_ITEM_IF_UNSCORED,
+    EchoNextRow,
     ItemStatsRow,
     RankedCountRow,
 )
@@ -121,6 +128,14 @@ async def delete_item(conn: AsyncDBTX, *, name: str) -> int | None:
     return await conn.fetch_one(DELETE_ITEM, (name,), scalar)
 
 
+async def echo_next(conn: AsyncDBTX, *, label: str) -> EchoNextRow:
+    """(sqlc 1.31 fails on "@n::int + 1" without FROM: relation "" does not exist.)"""
+    row = await conn.fetch_one(ECHO_NEXT, (label,), EchoNextRow)
+    if row is None:
+        raise RuntimeError("EchoNext returned no row")
+    return row
+
+
 async def insert_item_if_new(conn: AsyncDBTX, *, name: str) -> int | None:
     """Not proven: Row | None, as before."""
     return await conn.fetch_one(INSERT_ITEM_IF_NEW, (name,), scalar)
@@ -143,6 +158,25 @@ async def max_score(conn: AsyncDBTX) -> int | None:
     return await conn.fetch_one(MAX_SCORE, (), scalar)
 
 
+async def name_taken(conn: AsyncDBTX, *, name: str) -> bool:
+    row: bool | None = await conn.fetch_one(NAME_TAKEN, (name,), scalar)
+    if row is None:
+        raise RuntimeError("NameTaken returned no row")
+    return row
+
+
+async def ping(conn: AsyncDBTX) -> int:
+    """No FROM: a SELECT of constants is one row."""
+    row: int | None = await conn.fetch_one(PING, (), scalar)
+    if row is None:
+        raise RuntimeError("Ping returned no row")
+    return row
+
+
+async def ping_if(conn: AsyncDBTX, *, really: bool) -> int | None:
+    return await conn.fetch_one(PING_IF, (really,), scalar)
+
+
 async def ranked_count(conn: AsyncDBTX, *, name: str) -> RankedCountRow | None:
     return await conn.fetch_one(RANKED_COUNT, (name,), RankedCountRow)
 
@@ -156,6 +190,11 @@ async def rescore_item(
     return await conn.fetch_one(RESCORE_ITEM, (score, name), models.Item)
 
 
+async def series_first(conn: AsyncDBTX, *, n: int) -> int | None:
+    """generate_series() returns a set: a SELECT of it may be no row."""
+    return await conn.fetch_one(SERIES_FIRST, (n,), scalar)
+
+
 async def start_counter(conn: AsyncDBTX) -> models.Counter:
     row = await conn.fetch_one(START_COUNTER, (), models.Counter)
     if row is None:
@@ -163,9 +202,17 @@ async def start_counter(conn: AsyncDBTX) -> models.Counter:
     return row
 
 
-async def total_score(conn: AsyncDBTX) -> int | None:
-    """coalesce() is not an aggregate call: not proven, though it is one row."""
-    return await conn.fetch_one(TOTAL_SCORE, (), scalar)
+async def top_score(conn: AsyncDBTX) -> int | None:
+    """A scalar subquery finds no row as NULL: the row exists, the value may be None."""
+    return await conn.fetch_one(TOP_SCORE, (), scalar)
+
+
+async def total_score(conn: AsyncDBTX) -> int:
+    """coalesce() is a scalar function whose argument is an aggregate: one row."""
+    row: int | None = await conn.fetch_one(TOTAL_SCORE, (), scalar)
+    if row is None:
+        raise RuntimeError("TotalScore returned no row")
+    return row
 
 
 async def upsert_item(conn: AsyncDBTX, *, name: str, score: int | None = None) -> models.Item:

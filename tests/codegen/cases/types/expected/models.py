@@ -59,10 +59,10 @@ class Everything(msgspec.Struct, frozen=True):
     c_tstzrange: Range[datetime] | None
     c_mood: Mood | None
     c_level: ExtraLevel
-    c_text_array: list[str] | None
-    c_int_matrix: list[list[int]] | None
-    c_mood_array: list[Mood] | None
-    c_uuid_array: list[UUID]
+    c_text_array: list[str | None] | None
+    c_int_matrix: list[list[int | None]] | None
+    c_mood_array: list[Mood | None] | None
+    c_uuid_array: list[UUID | None]
 
 
 ENUMS: Final[tuple[tuple[type[enum.StrEnum], str], ...]] = (

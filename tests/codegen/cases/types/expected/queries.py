@@ -289,15 +289,15 @@ def list_everything(conn: DBTX) -> list[models.Everything]:
 
 
 class MatrixRow(msgspec.Struct, frozen=True):
-    c_int_matrix: list[list[int]] | None
-    c_text_array: list[str] | None
+    c_int_matrix: list[list[int | None]] | None
+    c_text_array: list[str | None] | None
 
 
 def matrix(conn: DBTX, *, id: int) -> MatrixRow | None:
     return conn.fetch_one(MATRIX, (id,), MatrixRow)
 
 
-def mood_array(conn: DBTX, *, id: int) -> list[models.Mood] | None:
+def mood_array(conn: DBTX, *, id: int) -> list[models.Mood | None] | None:
     return conn.fetch_one(MOOD_ARRAY, (id,), scalar)
 
 

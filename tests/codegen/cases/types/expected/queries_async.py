@@ -123,7 +123,7 @@ async def matrix(conn: AsyncDBTX, *, id: int) -> MatrixRow | None:
     return await conn.fetch_one(MATRIX, (id,), MatrixRow)
 
 
-async def mood_array(conn: AsyncDBTX, *, id: int) -> list[models.Mood] | None:
+async def mood_array(conn: AsyncDBTX, *, id: int) -> list[models.Mood | None] | None:
     return await conn.fetch_one(MOOD_ARRAY, (id,), scalar)
 
 

@@ -1,0 +1,2 @@
+-- name: ListStatuses :many
+SELECT * FROM statuses;
