@@ -22,6 +22,7 @@ from functools import lru_cache
 from time import monotonic
 from typing import TypeVar
 
+import msgspec
 import psycopg
 from psycopg_pool import PoolTimeout
 
@@ -31,7 +32,7 @@ from codex_db._pool_base import is_connection_lost, logger
 from codex_db.config import PoolOptions, Settings
 from codex_db.errors import DatabaseConnectionError, DeadlineExceededError, PoolExhaustedError
 
-__all__ = ["LAG_EVERY", "RETRY_AFTER", "AsyncReplicas", "is_read"]
+__all__ = ["LAG_EVERY", "REPLICA_WAIT", "RETRY_AFTER", "AsyncReplicas", "is_read"]
 
 T = TypeVar("T")
 
@@ -39,6 +40,9 @@ T = TypeVar("T")
 RETRY_AFTER = 5.0
 #: Seconds between two measurements of a replica's replay lag.
 LAG_EVERY = 5.0
+#: Longest wait for a replica's connection (its pool timeout): a replica that cannot
+#: hand one out that soon (restarting, unreachable, busy) sends the read to the primary.
+REPLICA_WAIT = 0.5
 
 _READ = re.compile(
     r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*(?:SELECT|WITH|VALUES|TABLE)\b", re.I | re.S
@@ -98,7 +102,7 @@ class AsyncReplicas:
         options: PoolOptions,
     ) -> None:
         self._members = [
-            _Member(AsyncPoolEngine(settings.replica(url), configure, options))
+            _Member(AsyncPoolEngine(_quick(settings.replica(url)), configure, options))
             for url in settings.read_urls
         ]
         self._max_lag = settings.read_max_lag
@@ -162,6 +166,10 @@ class AsyncReplicas:
                     limit,
                 )
         return not member.lagging
+
+
+def _quick(settings: Settings) -> Settings:
+    return msgspec.structs.replace(settings, pool_timeout=min(settings.pool_timeout, REPLICA_WAIT))
 
 
 def _replica_failed(error: BaseException) -> bool:

@@ -171,7 +171,7 @@ def test_a_stopped_replica_costs_no_read_and_comes_back(
         time.sleep(0.5)
         standby.stop("immediate")
         down = len(where)
-        time.sleep(1.5)
+        time.sleep(2.5)
         on_primary = where[down:]
         standby.start()
         time.sleep(2.5)
