@@ -316,8 +316,9 @@ class PoolEngine:
         Parse or Bind), so an autocommit call may run it again."""
         if self.settings.pooler is not Pooler.TRANSACTION or not is_prepared_refusal(error):
             return False
-        if not self._unprepared:
-            self._unprepared = True
+        with self._lock:  # one warning, whichever thread sees the refusal first
+            first, self._unprepared = not self._unprepared, True
+        if first:
             pool = self._pool
             if pool is not None and isinstance(pool.kwargs, dict):
                 pool.kwargs["prepare_threshold"] = None

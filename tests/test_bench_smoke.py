@@ -65,6 +65,12 @@ def test_smoke_pooler_workloads(tmp_path: Path) -> None:
     pooler = os.environ.get("CODEX_DB_TEST_POOLER_URL")
     if not pooler or not os.environ.get("DATABASE_URL"):
         pytest.skip("needs CODEX_DB_TEST_POOLER_URL and DATABASE_URL (the server behind it)")
+    from tests.test_pooler import supports_prepared
+
+    if not supports_prepared(pooler):
+        # The workloads compare prepared and unprepared on a pooler that maps prepared
+        # statements; on 1.18 a prepared transaction collides (and is not re-run).
+        pytest.skip("the pooler workloads need PgBouncer 1.21+ with max_prepared_statements")
     names = ["pooler_get_pk", "pooler_tx3", "pooler_concurrent_8"]
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)]
