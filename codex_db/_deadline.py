@@ -193,11 +193,11 @@ class DeadlineConnection(psycopg.Connection[Row]):
         timeout: float | None = None,
     ) -> RV:
         limit, current = budget(self, timeout)
-        if current is None:
-            return super().wait(gen, interval, limit)
         try:
             return super().wait(gen, interval, limit)
         except e._WaitTimeout:
+            if current is None:
+                raise  # psycopg's own timeout, not the deadline
             raise expired(self, current) from None
 
 

@@ -284,12 +284,11 @@ class Database(Statements):
 
     def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
         """The first row built with ``make(*cells)``, or ``None`` (`codex_db.dbtx.DBTX`)."""
-        if not self._reads_on_primary and is_read(query):
-            replicas = self._engine.replicas()
-            if replicas is not None:
-                done, row = replicas.run(lambda db: db.fetch_one(query, params, make))
-                if done:
-                    return row
+        replicas = None if self._reads_on_primary else self._engine.replicas()
+        if replicas is not None and is_read(query):  # no replicas: one attribute and one call
+            done, row = replicas.run(lambda db: db.fetch_one(query, params, make))
+            if done:
+                return row
         try:
             with self._engine.checkout() as conn:
                 return Conn.of(conn).fetch_one(query, params, make)
@@ -301,12 +300,11 @@ class Database(Statements):
 
     def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
         """Every row, built with ``make(*cells)`` (`codex_db.dbtx.DBTX`)."""
-        if not self._reads_on_primary and is_read(query):
-            replicas = self._engine.replicas()
-            if replicas is not None:
-                done, rows = replicas.run(lambda db: db.fetch_all(query, params, make))
-                if done and rows is not None:
-                    return rows
+        replicas = None if self._reads_on_primary else self._engine.replicas()
+        if replicas is not None and is_read(query):  # no replicas: one attribute and one call
+            done, rows = replicas.run(lambda db: db.fetch_all(query, params, make))
+            if done and rows is not None:
+                return rows
         try:
             with self._engine.checkout() as conn:
                 return Conn.of(conn).fetch_all(query, params, make)

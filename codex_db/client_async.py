@@ -287,12 +287,11 @@ class AsyncDatabase(AsyncStatements):
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> T | None:
         """The first row built with ``make(*cells)``, or ``None`` (`codex_db.dbtx.AsyncDBTX`)."""
-        if not self._reads_on_primary and is_read(query):
-            replicas = self._engine.replicas()
-            if replicas is not None:
-                done, row = await replicas.run(lambda db: db.fetch_one(query, params, make))
-                if done:
-                    return row
+        replicas = None if self._reads_on_primary else self._engine.replicas()
+        if replicas is not None and is_read(query):  # no replicas: one attribute and one call
+            done, row = await replicas.run(lambda db: db.fetch_one(query, params, make))
+            if done:
+                return row
         try:
             async with self._engine.checkout() as conn:
                 return await AsyncConn.of(conn).fetch_one(query, params, make)
@@ -306,12 +305,11 @@ class AsyncDatabase(AsyncStatements):
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> list[T]:
         """Every row, built with ``make(*cells)`` (`codex_db.dbtx.AsyncDBTX`)."""
-        if not self._reads_on_primary and is_read(query):
-            replicas = self._engine.replicas()
-            if replicas is not None:
-                done, rows = await replicas.run(lambda db: db.fetch_all(query, params, make))
-                if done and rows is not None:
-                    return rows
+        replicas = None if self._reads_on_primary else self._engine.replicas()
+        if replicas is not None and is_read(query):  # no replicas: one attribute and one call
+            done, rows = await replicas.run(lambda db: db.fetch_all(query, params, make))
+            if done and rows is not None:
+                return rows
         try:
             async with self._engine.checkout() as conn:
                 return await AsyncConn.of(conn).fetch_all(query, params, make)

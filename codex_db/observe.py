@@ -51,7 +51,8 @@ slow_logger = logging.getLogger("codex_db.slow")
 _NAME = re.compile(r"--\s*name:\s*(\w+)")
 _NAME_LINE = re.compile(r"--\s*name:[^\n]*\n?")
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*\n|/\*.*?\*/)*(\w+)", re.S)
-_NOTHING: AbstractContextManager[None] = nullcontext()
+#: Off: a context manager for ``with`` and ``async with`` that does nothing.
+_NOTHING: nullcontext[None] = nullcontext()
 
 
 class _State:
@@ -107,10 +108,10 @@ def _operation(query: str) -> str:
 
 def observed(
     conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], query: str
-) -> _Observed | _Either:
+) -> _Observed | nullcontext[None]:
     """A context manager (``with`` or ``async with``) around one query on *conn*: its span
     and its slow-query check. The adapters call it only when ``state.on``."""
-    return _Observed(conn, query) if state.on else _Either(_NOTHING)
+    return _Observed(conn, query) if state.on else _NOTHING
 
 
 class _Observed:
@@ -146,16 +147,16 @@ class _Observed:
 
 def block(
     conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any] | None, name: str
-) -> _Either:
+) -> _Either | nullcontext[None]:
     """A span around a transaction or ``batch()`` (*name*), when tracing is on; use it
     with ``with`` or ``async with``."""
     if state.tracer is None or not _recording():
-        return _Either(_NOTHING)
+        return _NOTHING
     return _Either(_span(name, _attributes(conn, None)))
 
 
 class _Either:
-    """A sync context manager that also works with ``async with`` (it does no I/O)."""
+    """A span (a sync context manager, no I/O) that also works with ``async with``."""
 
     __slots__ = ("_inner",)
 
