@@ -9,7 +9,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -27,6 +26,7 @@ from codex_db import AsyncDatabase, Database, DatabaseWs, Settings, migrate
 from codex_db.dbtx import scalar
 from codex_db.generated import users
 from codex_db.server import start_embedded
+from tests._servers import free_port, run_as
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ class Standby:
 
     def ctl(self, *args: str) -> None:
         command = [str(self.bin / "pg_ctl"), "-D", str(self.data), *args]
-        _run(command, self.user)
+        run_as(command, self.user)
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=''"
@@ -57,18 +57,6 @@ class Standby:
 
     def stop(self, mode: str = "fast") -> None:
         self.ctl("-m", mode, "-w", "stop")
-
-
-def _run(command: list[str], user: str | None) -> None:
-    if user is not None:
-        command = ["runuser", "-u", user, "--", *command]
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +77,8 @@ def pair() -> Iterator[tuple[str, Standby]]:
         os.chown(root, owner.pw_uid, owner.pw_gid)
     root.chmod(0o700)
     bin_dir = Path(getattr(embedded, "POSTGRES_BIN_PATH"))  # noqa: B009 - not in its __all__
-    standby = Standby(root / "data", root, _free_port(), bin_dir, user)
-    _run(
+    standby = Standby(root / "data", root, free_port(), bin_dir, user)
+    run_as(
         [str(bin_dir / "pg_basebackup"), "-D", str(standby.data), "-R", "-X", "stream",
          "-h", str(info["host"]), "-p", str(info.get("port") or 5432), "-U", "postgres"],
         user,

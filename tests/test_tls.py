@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from codex_db import Database, DatabaseConnectionError
 from codex_db.dbtx import scalar
+from tests._servers import free_port, run_as
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +39,6 @@ class TLSServer:
             for k, v in {"hostaddr": "127.0.0.1", "sslrootcert": str(self.ca), **params}.items()
         )
         return f"postgresql://postgres:{PASSWORD}@{host}:{self.port}/postgres?{query}"
-
-
-def _run(command: list[str], user: str | None, **kwargs: object) -> None:
-    if user is not None:
-        command = ["runuser", "-u", user, "--", *command]
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=60, **kwargs)  # type: ignore[call-overload]
 
 
 def _certificates(folder: Path) -> None:
@@ -75,17 +69,15 @@ def tls_server() -> Iterator[TLSServer]:
     root = Path(tempfile.mkdtemp(prefix="codex-db-tls-"))
     _certificates(root)
     data = root / "data"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     (root / "pw").write_text(PASSWORD)
     if user is not None:
         owner = pwd.getpwnam(user)
         for path in [root, *root.iterdir()]:
             os.chown(path, owner.pw_uid, owner.pw_gid)
     (root / "server.key").chmod(0o600)
-    _run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(root / "pw"),
-          "--auth-local=trust", "--auth-host=scram-sha-256"], user)  # fmt: skip
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres"]
+    run_as([*initdb, "--pwfile", str(root / "pw"), "--auth-local=trust"], user)
     (data / "pg_hba.conf").write_text(
         "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
     )
@@ -95,14 +87,14 @@ def tls_server() -> Iterator[TLSServer]:
     )
     ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w"]
     try:
-        _run([*ctl, "-o", settings, "start"], user)
+        run_as([*ctl, "-o", settings, "start"], user)
     except subprocess.CalledProcessError:
         log = root / "log"
         raise RuntimeError(log.read_text() if log.exists() else "no server log") from None
     try:
         yield TLSServer(port, root / "ca.crt")
     finally:
-        _run([*ctl, "-m", "immediate", "stop"], user)
+        run_as([*ctl, "-m", "immediate", "stop"], user)
         shutil.rmtree(root, ignore_errors=True)
 
 
