@@ -1,7 +1,7 @@
 """codex-db studio in Chromium's command line (no Selenium): the token-to-cookie flow, rendering.
 
 Skipped when Debian's ``chromium`` is not installed. These checks need no
-WebDriver; the clicking-through tests and the README's screenshots are in
+WebDriver; the clicking-through tests and the screenshots of docs/studio.md are in
 ``tests/test_studio_e2e.py``.
 """
 

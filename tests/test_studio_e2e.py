@@ -5,7 +5,7 @@ sorts it, follows a foreign key to an organization and back, toggles the
 soft-deleted rows, and (in a ``--write`` studio) edits a row through the
 form, the SQL preview and the confirm button. Screenshots of the main views go
 to ``$CODEX_DB_STUDIO_SCREENSHOTS`` when set, else to a temporary directory;
-``CODEX_DB_STUDIO_SCREENSHOTS=docs/studio`` refreshes the README's pictures.
+``CODEX_DB_STUDIO_SCREENSHOTS=docs/studio`` refreshes the pictures of docs/studio.md.
 
 Needs the ``selenium`` package, Debian's ``chromium`` and ``chromium-driver``
 (``/usr/bin/chromedriver``); skipped without them. Selenium Manager is never

@@ -3,7 +3,7 @@
 Start it from the command line (``codex-db studio``, or `main()`), from Python
 with `serve()`, or build the server with `make_server()` and run it in a thread
 of your own (tests use ``port=0``). Everything it serves ships in this package.
-See the README's "Studio" section for the pages and the security model.
+See docs/studio.md for the pages and the security model.
 """
 
 from __future__ import annotations
