@@ -20,7 +20,7 @@ import re
 
 import msgspec
 
-from codex_db.studio._browse import Browse, Row
+from codex_db.studio._browse import PAGE_SIZE, Browse, Row
 from codex_db.studio._catalog import Catalog, Column, Table
 from codex_db.studio._render import Html, e, hidden, link, table_href
 
@@ -43,7 +43,7 @@ _TIMESTAMP = re.compile(r"(-?\d{4,}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d+)?([+-]\d\d(?
 
 
 def browse_params(browse: Browse, **changes: object) -> list[tuple[str, str]]:
-    """The query string of *browse* with *changes*, without the page position."""
+    """The query string of *browse* with *changes*: all but the page position."""
     browse = msgspec.structs.replace(browse, **changes)
     params: list[tuple[str, str]] = []
     if browse.sort:
@@ -53,6 +53,8 @@ def browse_params(browse: Browse, **changes: object) -> list[tuple[str, str]]:
     if browse.deleted != "hide":
         params.append(("deleted", browse.deleted))
     params += [("col", name) for name in browse.columns]
+    if browse.limit != PAGE_SIZE:
+        params.append(("limit", str(browse.limit)))
     return params
 
 
@@ -135,9 +137,9 @@ def readable(column: Column, value: str) -> tuple[str, str]:
     if column.type.startswith("timestamp"):
         found = _TIMESTAMP.fullmatch(value)
         if found:
-            base, _, offset = found.groups()
+            base, fraction, offset = found.groups()
             shown = f"{base} UTC" if offset == "+00" else base + (offset or "")
-            return shown, value if shown != value else ""
+            return shown, value if fraction else ""
     pretty = _pretty(column, value)
     if pretty is not None:
         return _cut(value), pretty[:_TOOLTIP_CHARS]

@@ -56,13 +56,13 @@ text-overflow:ellipsis}
 table.rows thead th{position:sticky;top:0;z-index:2}
 table.rows .pin{position:sticky;left:0;z-index:1;background:#fff}
 table.rows th.pin{z-index:3;background:#eef0f4}
-table.rows .open{width:3.4em;min-width:3.4em;max-width:3.4em;box-sizing:border-box}
-table.rows .pin2{left:3.4em;box-shadow:inset -2px 0 0 #c3c8d2}
+table.rows .open{width:4em;min-width:4em;max-width:4em;box-sizing:border-box}
+table.rows .pin2{left:4em;box-shadow:inset -2px 0 0 #c3c8d2}
 table.rows tr.deleted td{background:#fbeaea}
 table.rows td[title]{text-decoration:underline dotted #9aa3b2}
 table.rows td[data-col]{cursor:cell}
 table.rows td.editing{max-width:none;overflow:visible}
-.cell-edit textarea{min-height:4em;width:24em}
+.cell-edit{display:flex;gap:.4em;align-items:center}.cell-edit textarea{min-height:4em;width:24em}
 pre.value{margin:0;white-space:pre-wrap;font-size:.95em}
 details.columns form div{display:flex;flex-wrap:wrap;gap:.2em 1em;margin:.3em 0}
 details.columns{margin:.4em 0}
@@ -73,6 +73,8 @@ pre.sql{background:#fff;border:1px solid #d6d9e0;padding:.6em;white-space:pre-wr
 form.inline{display:inline}textarea{width:100%;min-height:8em;font-family:monospace}
 fieldset{border:1px solid #d6d9e0;background:#fff;margin:.4em 0}
 .muted{color:#6b7280}nav.pager a{margin-right:1em}
+section.schema{border-top:1px solid #d6d9e0;margin-top:1em}
+section.schema h3{font-size:1em;margin:.6em 0 .2em}
 ul.plan{list-style:none;padding-left:1.2em;border-left:1px dotted #c3c8d2;margin:.2em 0}
 ul.plan>li{margin:.3em 0}.plan .node{font-weight:600}.plan .rel{color:#2f5f9f}
 .plan .figures{color:#4b5563;font-size:.92em}.plan .detail{color:#6b7280;font-size:.9em}

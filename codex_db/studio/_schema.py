@@ -80,17 +80,26 @@ def _section(
     on, forced = security or (False, False)
     rls = ("on, forced for the owner too" if forced else "on") if on else "off"
     heading = f'<h2 id="{e(_anchor(table))}">{link(table_href(table.key), table.key)}</h2>'
+    parts = (
+        ("Policies", _policy_grid(policies)),
+        ("Triggers (registry)", _trigger_grid(table, installed)),
+        ("Indexes", _index_grid(table)),
+    )
+    body = "".join(
+        f'<p class="muted"><b>{e(title)}</b>: none.</p>'
+        if part is None
+        else f"<h3>{e(title)}</h3>{part}"
+        for title, part in parts
+    )
     return (
-        f"<section>{heading}<p>row-level security: <b>{e(rls)}</b></p>"
-        f"<h3>Policies</h3>{_policy_grid(policies)}"
-        f"<h3>Triggers (registry)</h3>{_trigger_grid(table, installed)}"
-        f"<h3>Indexes</h3>{_index_grid(table)}</section>"
+        f'<section class="schema">{heading}<p>row-level security: <b>{e(rls)}</b></p>'
+        f"{body}</section>"
     )
 
 
-def _policy_grid(policies: list[Policy]) -> Html:
+def _policy_grid(policies: list[Policy]) -> Html | None:
     if not policies:
-        return Html('<p class="muted">None.</p>')
+        return None
     rows = [
         [
             value_cell(p.name),
@@ -105,14 +114,14 @@ def _policy_grid(policies: list[Policy]) -> Html:
     return grid(["policy", "command", "kind", "roles", "using", "with check"], rows)
 
 
-def _trigger_grid(table: Table, installed: dict[str, InstalledTrigger]) -> Html:
+def _trigger_grid(table: Table, installed: dict[str, InstalledTrigger]) -> Html | None:
     registered = table.key == table.name  # the registry names tables of the current schema
     found = sorted(
         (t for t in DATABASE_TRIGGERS.values() if registered and t.table == table.name),
         key=lambda t: t.name,
     )
     if not found:
-        return Html('<p class="muted">None registered.</p>')
+        return None
     rows = []
     for trigger in found:
         present = installed.get(trigger.name)
@@ -129,9 +138,9 @@ def _trigger_grid(table: Table, installed: dict[str, InstalledTrigger]) -> Html:
     return grid(["trigger", "when", "function", "in database", "what"], rows)
 
 
-def _index_grid(table: Table) -> Html:
+def _index_grid(table: Table) -> Html | None:
     if not table.indexes:
-        return Html('<p class="muted">None.</p>')
+        return None
     rows = [[value_cell(i.name), value_cell(i.definition, limit=1000)] for i in table.indexes]
     return grid(["index", "definition"], rows)
 

@@ -113,6 +113,7 @@
     var field = document.createElement(value.indexOf("\n") >= 0 ? "textarea" : "input");
     field.name = "v." + column;
     field.value = value;
+    if (field.tagName === "INPUT") field.size = Math.min(Math.max(value.length + 2, 12), 48);
     var label = document.createElement("label");
     var empty = document.createElement("input");
     empty.type = "checkbox";
@@ -143,6 +144,7 @@
     });
     field.focus();
     field.select();
+    td.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   function onDoubleClick(ev) {
