@@ -351,13 +351,22 @@ def _and(parts: list[sql.Composable]) -> sql.Composable:
 
 
 def _order(table: Table, browse: Browse, *, reverse: bool = False) -> sql.Composable:
-    """The page order (nulls last), or with *reverse* its exact opposite (to read backwards)."""
+    """The page order (nulls last), or with *reverse* its exact opposite (to read backwards).
+
+    Columns are qualified with the table: a bare name in ``ORDER BY`` means the
+    output column of that name, here its ``::text``, which would sort numbers
+    as text (``10`` before ``9``) and never use an index.
+    """
     direction = sql.SQL(" DESC" if browse.desc != reverse else "")
     nulls = sql.SQL(" NULLS FIRST" if reverse else " NULLS LAST")
+
+    def column(name: str) -> sql.Composable:
+        return ident(table.schema, table.name, name)
+
     terms: list[sql.Composable] = []
     if browse.sort is not None:
-        terms.append(sql.SQL("{}{}{}").format(ident(browse.sort), direction, nulls))
-    terms.extend(sql.SQL("{}{}").format(ident(k), direction) for k in table.primary_key)
+        terms.append(sql.SQL("{}{}{}").format(column(browse.sort), direction, nulls))
+    terms.extend(sql.SQL("{}{}").format(column(k), direction) for k in table.primary_key)
     return sql.SQL(", ").join(terms) if terms else sql.SQL("1")
 
 
