@@ -169,7 +169,7 @@ def _filter_form(table: Table, browse: Browse) -> Html:
     keep = [
         hidden(k, v)
         for k, v in browse_params(browse, filters=())
-        if k in ("sort", "dir", "deleted", "col")
+        if k in ("sort", "dir", "deleted", "col", "limit")
     ]
     clear = link(table_href(table.key, "", browse_params(browse, filters=())), "clear filters")
     action = e(table_href(table.key))
