@@ -21,7 +21,7 @@ import base64
 import csv
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -276,20 +276,25 @@ def heading(driver: webdriver.Chrome) -> str:
     return driver.find_element(By.TAG_NAME, "h1").text
 
 
-def click_and_wait(driver: webdriver.Chrome, element: WebElement) -> None:
-    """Click a link or button and wait until the page it leads to has loaded.
+def leave_and_wait(driver: webdriver.Chrome, action: Callable[[], object]) -> None:
+    """Run *action* (a click, a key, a ``get``) and wait until the page it leads to has loaded.
 
     The current document is marked first: the next one is loaded when the mark
     is gone and its ``readyState`` is complete. Errors of the moment between the
     two documents (detached nodes, no execution context) are waited out.
     """
     driver.execute_script("window.codexOldPage = true")
-    element.click()
+    action()
     WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
         lambda d: d.execute_script(
             "return window.codexOldPage === undefined && document.readyState === 'complete'"
         )
     )
+
+
+def click_and_wait(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Click a link or button and wait until the page it leads to has loaded."""
+    leave_and_wait(driver, element.click)
 
 
 def link(driver: webdriver.Chrome, text: str) -> WebElement:
@@ -304,13 +309,7 @@ def button(driver: webdriver.Chrome, text: str) -> WebElement:
 
 def go(driver: webdriver.Chrome, server: StudioServer, path: str) -> None:
     """Open *path* of the studio directly (the browser holds the cookie already)."""
-    driver.execute_script("window.codexOldPage = true")
-    driver.get(server.guard.origin + path)
-    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script(
-            "return window.codexOldPage === undefined && document.readyState === 'complete'"
-        )
-    )
+    leave_and_wait(driver, lambda: driver.get(server.guard.origin + path))
 
 
 def headers(driver: webdriver.Chrome) -> list[str]:
@@ -321,13 +320,8 @@ def headers(driver: webdriver.Chrome) -> list[str]:
 
 def press(driver: webdriver.Chrome, key: str) -> None:
     """Press *key* on the page (nothing focused) and wait for the page it leads to."""
-    driver.execute_script("window.codexOldPage = true; document.activeElement.blur()")
-    ActionChains(driver).send_keys(key).perform()
-    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script(
-            "return window.codexOldPage === undefined && document.readyState === 'complete'"
-        )
-    )
+    driver.execute_script("document.activeElement.blur()")
+    leave_and_wait(driver, ActionChains(driver).send_keys(key).perform)
 
 
 def matching(driver: webdriver.Chrome) -> str:
@@ -513,7 +507,7 @@ def test_column_picker_is_remembered_per_table(
     click_and_wait(browser, button(browser, "show these columns"))
     assert headers(browser) == ["title", "price_cents", "status"]
     click_and_wait(browser, link(browser, "status"))  # sorting keeps the columns
-    assert headers(browser) == ["title", "price_cents", "status ▲".rstrip(" ▲")]
+    assert headers(browser) == ["title", "price_cents", "status"]
     click_and_wait(browser, link(browser, "Tables"))
     click_and_wait(browser, link(browser, "content"))  # a plain link: the script restores them
     WebDriverWait(browser, 15).until(lambda d: "col=" in d.current_url)
@@ -659,14 +653,8 @@ def test_inline_edit_with_preview_and_confirm(
     assert browser.switch_to.active_element == field
     field.send_keys("900")
     screenshot(browser, shots, "inline-edit", down_to="div.grid")
-    browser.execute_script("window.codexOldPage = true")
-    field.send_keys(Keys.ENTER)
-    WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: (
-            d.execute_script("return window.codexOldPage === undefined")
-            and heading(d) == "Confirm update on content"
-        )
-    )
+    leave_and_wait(browser, lambda: field.send_keys(Keys.ENTER))
+    assert heading(browser) == "Confirm update on content"
     assert browser.find_element(By.CSS_SELECTOR, "pre.sql").text == (
         'UPDATE "public"."content" SET "price_cents" = \'900\' '
         f'WHERE "id" = \'{FERMENTATION}\' RETURNING "id"::text'

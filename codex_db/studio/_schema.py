@@ -18,6 +18,7 @@ from codex_db.studio._catalog import Table, load_catalog
 from codex_db.studio._context import Context
 from codex_db.studio._http import Request, Response
 from codex_db.studio._render import Html, e, grid, link, table_href, value_cell
+from codex_db.studio._structure import index_grid
 from codex_db.triggers import DATABASE_TRIGGERS, InstalledTrigger, installed_triggers
 
 __all__ = ["Policy", "schema_page"]
@@ -83,7 +84,7 @@ def _section(
     parts = (
         ("Policies", _policy_grid(policies)),
         ("Triggers (registry)", _trigger_grid(table, installed)),
-        ("Indexes", _index_grid(table)),
+        ("Indexes", index_grid(table) if table.indexes else None),
     )
     body = "".join(
         f'<p class="muted"><b>{e(title)}</b>: none.</p>'
@@ -136,13 +137,6 @@ def _trigger_grid(table: Table, installed: dict[str, InstalledTrigger]) -> Html 
             ]
         )
     return grid(["trigger", "when", "function", "in database", "what"], rows)
-
-
-def _index_grid(table: Table) -> Html | None:
-    if not table.indexes:
-        return None
-    rows = [[value_cell(i.name), value_cell(i.definition, limit=1000)] for i in table.indexes]
-    return grid(["index", "definition"], rows)
 
 
 def _anchor(table: Table) -> str:
