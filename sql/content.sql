@@ -109,6 +109,8 @@ CREATE INDEX idx_content_organization_id ON content (organization_id);
 CREATE INDEX idx_content_media_item_id ON content (media_item_id);
 CREATE INDEX idx_content_status ON content (status);
 CREATE INDEX idx_content_category ON content (category);
+-- ListContent's content_type filter: a rare type must not scan the table.
+CREATE INDEX idx_content_content_type ON content (content_type);
 -- Published content newest first, and its keyset pagination on (published_at, id).
 CREATE INDEX idx_content_published_keyset ON content (published_at, id)
     WHERE status = 'published' AND deleted_at IS NULL;
