@@ -204,8 +204,7 @@ class Cost:
 
 def _cost(plan: dict[str, Any]) -> Cost:
     buffers = sum(
-        plan.get(key, 0)
-        for key in ("Shared Hit Blocks", "Shared Read Blocks", "Temp Read Blocks")
+        plan.get(key, 0) for key in ("Shared Hit Blocks", "Shared Read Blocks", "Temp Read Blocks")
     )
     removed = sum(
         sum(n.get(key, 0) for key in ("Rows Removed by Filter", "Rows Removed by Index Recheck",
