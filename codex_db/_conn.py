@@ -9,7 +9,8 @@ This is the hot path of every generated query function. The adapter holds one
 rewriting), fetches plain tuples and builds rows with ``make(*cells)``.
 Preparation is left to the connection's ``prepare_threshold`` (``None`` behind
 PgBouncer in transaction mode), but for statements with an optional filter
-``($1 IS NULL OR ...)``, which are never prepared (`codex_db._preparation`). psycopg errors propagate unchanged, but for two:
+``($1 IS NULL OR ...)``, which are never prepared (`codex_db._preparation`).
+psycopg errors propagate unchanged, but for two:
 `copy_rows` with ``types`` turns a value its column cannot take into
 `CopyDataError`, and a generated query whose table, column, function or type does
 not exist raises `PendingMigrationsError` when migrations are pending

@@ -324,7 +324,7 @@ def test_generic_plans_stay_bounded(plan_db: tuple[str, Keys]) -> None:
             for run in _runs(case, keys):
                 if run.query not in statements:
                     statements[run.query] = f"plan_{len(statements)}"
-                    body = sql.SQL(run.query.split("\n", 1)[1])  # type: ignore[arg-type]
+                    body = sql.SQL(run.query.split("\n", 1)[1])
                     name = sql.Identifier(statements[run.query])
                     conn.execute(sql.SQL("PREPARE {} AS {}").format(name, body))
                 cost = _explain_prepared(conn, statements[run.query], run.params)
