@@ -17,7 +17,8 @@ import re
 
 __all__ = ["PREPARE", "has_optional_filter"]
 
-_OPTIONAL_FILTER = re.compile(r"\$\d+(?:\s*::\s*[\w.\"]+(?:\[\])*)?\s+IS\s+NULL\s+OR\b", re.I)
+_TYPE = r"[\w.\"]+(?:\s+[\w.\"]+)*?(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\s*\[\s*\])*"
+_OPTIONAL_FILTER = re.compile(rf"\$\d+(?:\s*::\s*{_TYPE})?\s+IS\s+NULL\s+OR\b", re.I)
 _MAX_CACHED = 4096
 
 

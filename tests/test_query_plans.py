@@ -21,6 +21,7 @@ A new list, search or count query without an entry in `CASES` fails
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,14 +35,20 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from codex_db import dbtx
+from codex_db import AsyncDatabase, Database, dbtx
 from codex_db._preparation import has_optional_filter
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
-from codex_db.generated import accounts, content, media_items, organizations, users
+from codex_db.dbtx import scalar
+from codex_db.generated import (
+    accounts,
+    content,
+    content_async,
+    media_items,
+    organizations,
+    users,
+)
 from tests import _plan_data
 from tests._plan_data import Keys
-
-pytestmark = pytest.mark.slow
 
 ROWS = 100_000
 MAX_BUFFERS = 1_000
@@ -270,6 +277,7 @@ def test_every_list_query_has_plan_cases() -> None:
             assert run.query.startswith(f"-- name: {case.query} :"), run.name
 
 
+@pytest.mark.slow
 def test_plans_stay_bounded_after_each_analyze(plan_db: tuple[str, Keys]) -> None:
     """Every case within the bounds, after ANALYZE and again after a second ANALYZE."""
     url, keys = plan_db
@@ -282,6 +290,7 @@ def test_plans_stay_bounded_after_each_analyze(plan_db: tuple[str, Keys]) -> Non
     assert _unbounded(second) == {}
 
 
+@pytest.mark.slow
 def test_prepared_statements_stay_bounded(plan_db: tuple[str, Keys]) -> None:
     """Twelve runs of each statement through `Conn` (prepared after the first, as the
     runtime does), every case of its query in turn, unfiltered ones included: what
@@ -311,6 +320,7 @@ def test_prepared_statements_stay_bounded(plan_db: tuple[str, Keys]) -> None:
     assert _unbounded(costs) == {}
 
 
+@pytest.mark.slow
 def test_generic_plans_stay_bounded(plan_db: tuple[str, Keys]) -> None:
     """Every statement the runtime prepares is bounded on its generic plan too; the
     optional-filter statements it never prepares would not be (the reason for the rule)."""
@@ -331,3 +341,51 @@ def test_generic_plans_stay_bounded(plan_db: tuple[str, Keys]) -> None:
                 (unprepared if has_optional_filter(run.query) else generic)[run.name] = cost
     assert _unbounded(generic) == {}
     assert _unbounded(unprepared), "no optional-filter statement needs the rule any more"
+
+
+@pytest.mark.parametrize(
+    ("query", "optional"),
+    [
+        ("SELECT 1 WHERE ($1::uuid IS NULL OR id = $1)", True),
+        ("SELECT 1 WHERE ($2 is null or x = $2)", True),
+        ("SELECT 1 WHERE ($3::character varying[] IS NULL OR x = ANY($3))", True),
+        ("SELECT 1 WHERE ($1::varchar(10) is NULL\n   OR x = $1)", True),
+        ("SELECT 1 WHERE ($1::timestamp with time zone IS NULL OR t < $1)", True),
+        ("SELECT 1 WHERE (deleted_at IS NULL OR $1::boolean)", False),
+        ("SELECT 1 WHERE $1 IS NULL", False),
+        ("SELECT coalesce($1, x)", False),
+    ],
+)
+def test_optional_filter_detection(query: str, optional: bool) -> None:
+    """Only a parameter tested for NULL before an OR marks an optional filter."""
+    assert has_optional_filter(query) is optional
+
+
+_HELD = "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1"
+
+
+def test_clients_never_prepare_optional_filters(migrated_database: Callable[[], str]) -> None:
+    """Through `Database` and `AsyncDatabase` (one pooled connection, prepare_threshold=0):
+    the optional-filter statements stay unprepared, the others are prepared."""
+    url = migrated_database()
+    params = content.ListContentParams(category="none", skip_rows=0, max_rows=5)
+    with Database.from_url(url, max_size=1, prepare_threshold=0) as db:
+        for _ in range(12):
+            assert content.list_content(db, params) == []
+            assert content.count_content(db, content.CountContentParams(category="none")) == 0
+            assert content.list_published_content_first_page(db, max_rows=5) == []
+        assert db.fetch_one(_HELD, (content.LIST_CONTENT,), scalar) == 0
+        assert db.fetch_one(_HELD, (content.COUNT_CONTENT,), scalar) == 0
+        assert db.fetch_one(_HELD, (content.LIST_PUBLISHED_CONTENT_FIRST_PAGE,), scalar) == 1
+
+    async def main() -> tuple[int | None, int | None]:
+        async with AsyncDatabase.from_url(url, max_size=1, prepare_threshold=0) as adb:
+            for _ in range(12):
+                assert await content_async.list_content(adb, params) == []
+                assert await content_async.list_published_content_first_page(adb, max_rows=5) == []
+            return (
+                await adb.fetch_one(_HELD, (content.LIST_CONTENT,), scalar),
+                await adb.fetch_one(_HELD, (content.LIST_PUBLISHED_CONTENT_FIRST_PAGE,), scalar),
+            )
+
+    assert asyncio.run(main()) == (0, 1)
