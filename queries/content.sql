@@ -120,8 +120,8 @@ LIMIT @max_rows OFFSET @skip_rows;
 -- order: oldest = published_at ASC NULLS LAST, created_at ASC, id ASC
 -- order: title = lower(title), title, id
 -- order: most_viewed = view_count DESC, published_at DESC NULLS LAST, id DESC
--- (The CTE is named after the table it reads, so its rows are models.Content.)
 WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
     SELECT * FROM content
     WHERE deleted_at IS NULL
       AND title ILIKE '%' || replace(replace(replace(@search::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'

@@ -50,6 +50,7 @@ LIMIT @max_rows OFFSET @skip_rows;
 -- matched literally, by name. The matches are found first (the trigram index)
 -- and then sorted, as in SearchContent.
 WITH organizations AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Organization
     SELECT * FROM organizations
     WHERE (deleted_at IS NULL OR @include_deleted::boolean)
       AND name ILIKE '%' || replace(replace(replace(@search::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'

@@ -187,6 +187,7 @@ WHERE id = $1 AND deleted_at IS NOT NULL
 
 SEARCH_CONTENT: Final = """-- name: SearchContent :many
 WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
     SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
     WHERE deleted_at IS NULL
       AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
@@ -203,6 +204,7 @@ LIMIT $2 OFFSET $1
 
 SEARCH_CONTENT_OLDEST: Final = """-- name: SearchContent :many
 WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
     SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
     WHERE deleted_at IS NULL
       AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
@@ -219,6 +221,7 @@ LIMIT $2 OFFSET $1
 
 SEARCH_CONTENT_TITLE: Final = """-- name: SearchContent :many
 WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
     SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
     WHERE deleted_at IS NULL
       AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
@@ -235,6 +238,7 @@ LIMIT $2 OFFSET $1
 
 SEARCH_CONTENT_MOST_VIEWED: Final = """-- name: SearchContent :many
 WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
     SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
     WHERE deleted_at IS NULL
       AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
@@ -575,7 +579,6 @@ def search_content(
     of ListContent. The matches are found first (the trigram index) and then
     sorted, so a search costs in proportion to its matches: walking the listing
     order and filtering would read the whole table for a rare term.
-    (The CTE is named after the table it reads, so its rows are models.Content.)
     """
     return conn.fetch_all(
         SEARCH_CONTENT_ORDERS[SearchContentOrder(order)],

@@ -228,7 +228,6 @@ async def search_content(
     of ListContent. The matches are found first (the trigram index) and then
     sorted, so a search costs in proportion to its matches: walking the listing
     order and filtering would read the whole table for a rare term.
-    (The CTE is named after the table it reads, so its rows are models.Content.)
     """
     return await conn.fetch_all(
         SEARCH_CONTENT_ORDERS[SearchContentOrder(order)],

@@ -46,6 +46,7 @@ WHERE id = $1 AND deleted_at IS NOT NULL
 
 SEARCH_ORGANIZATIONS: Final = """-- name: SearchOrganizations :many
 WITH organizations AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Organization
     SELECT id, name, slug, description, logo_url, website_url, owner_id, created_at, updated_at, deleted_at FROM organizations
     WHERE (deleted_at IS NULL OR $3::boolean)
       AND name ILIKE '%' || replace(replace(replace($4::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
