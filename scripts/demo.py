@@ -144,8 +144,8 @@ def _filter_and_paginate(org: models.Organization) -> None:
         "search": "welcome",
     }
     page = paginate(
-        lambda offset, limit: content.list_content(
-            db_http, content.ListContentParams(**filters, skip_rows=offset, max_rows=limit)
+        lambda offset, limit: content.search_content(
+            db_http, content.SearchContentParams(**filters, skip_rows=offset, max_rows=limit)
         ),
         lambda: content.count_content(db_http, content.CountContentParams(**filters)),
         page=1,
