@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import psycopg
 from psycopg import sql
 
 from codex_db import (
@@ -238,6 +239,7 @@ def _publish_and_join(video: models.Content) -> None:
 def _filter_and_paginate(org: models.Organization) -> None:
     filters: dict[str, Any] = {"organization_id": org.id, "status": "published", "search": "wel"}
     _call("""
+        filters = {"organization_id": org.id, "status": "published", "search": "wel"}
         paginate(lambda offset, limit: content.list_content(db_http, content.ListContentParams(**filters, skip_rows=offset, max_rows=limit)),
                  lambda: content.count_content(db_http, content.CountContentParams(**filters)), page=1, page_size=20)
     """)  # noqa: E501
@@ -525,7 +527,13 @@ def _scratch_database(scratch: Path, scratch_url: str, dbname: str) -> None:
         db_http.run('CREATE DATABASE {dbname}')  # SCRATCH_DB, on the demo database's server
         migrate.apply(SCRATCH_DB); seed.seed(SCRATCH_DB, Project.at(SCRATCH))
     """)
-    db_http.run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    try:
+        db_http.run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise SystemExit(
+            f"demo: the schema change needs a scratch database, and {db_http!r} may not create"
+            " one: grant the role CREATEDB, or unset DATABASE_URL for the embedded server"
+        ) from exc
     applied = migrate.apply(scratch_url)
     files = seed.seed(scratch_url, Project.at(scratch))
     _result(f"{len(applied)} migration(s) applied, ran {', '.join(p.name for p in files)}")
