@@ -633,7 +633,7 @@ def _fetch_tables(start_url: str) -> tuple[int, list[str]]:
     return status, sorted(set(re.findall(r'href="/t/([^"/?]+)"', body)))
 
 
-def _get(port: int, host: str, path: str, headers: dict[str, str]) -> tuple[int, Headers, str]:
+def _get(port: int, host: str, path: str, headers: Headers) -> tuple[int, Headers, str]:
     """GET *path* on 127.0.0.1:*port* under the studio's own host name (``*.localhost``)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:

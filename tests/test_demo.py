@@ -12,8 +12,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from codex_db._dsn import with_dbname
-
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scripts" / "demo.py"
 
@@ -60,12 +58,11 @@ def test_demo_runs_twice(migrated_database: Callable[[], str]) -> None:
         # The scratch database is gone, and the demo database never got the column.
         scratch = re.search(r"CREATE DATABASE (codex_demo_\w+)", out)
         assert scratch, out
-        with psycopg.connect(with_dbname(url, "postgres"), autocommit=True) as conn:
+        with psycopg.connect(url) as conn:
             left = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (scratch.group(1),)
             ).fetchall()
             assert left == []
-        with psycopg.connect(url) as conn:
             columns = conn.execute(
                 "SELECT 1 FROM information_schema.columns"
                 " WHERE table_name = 'content' AND column_name = 'summary'"
