@@ -370,6 +370,32 @@ SCALE_SLUG = Workload(
     needs_scale=True,
 )
 
+SCALE_SEARCH = Workload(
+    name="scale_search",
+    title="scale: title search for one row's number (SearchContent), 1M rows vs 10k rows",
+    subject="codex @1M",
+    peers={"codex @1M": codex.scale_search("1M"), "codex @10k": codex.scale_search("10k")},
+    args=_fractions,
+    batch=100,
+    smoke_batch=10,
+    goals=(Goal("codex @1M", "codex @10k", 1.5),),
+    needs_scale=True,
+    note="A term made of words every title holds ('session 4242 with') reads their"
+    " trigrams' posting lists, which grow with the table: ~40 ms at 1M rows.",
+)
+
+SCALE_FILTERED = Workload(
+    name="scale_filtered",
+    title="scale: a creator's content, a page of 10 (ListContent), 1M rows vs 10k rows",
+    subject="codex @1M",
+    peers={"codex @1M": codex.scale_filtered("1M"), "codex @10k": codex.scale_filtered("10k")},
+    args=_fractions,
+    batch=300,
+    smoke_batch=20,
+    goals=(Goal("codex @1M", "codex @10k", 1.5),),
+    needs_scale=True,
+)
+
 MEMORY = Workload(
     name="memory",
     title="every row of the table held in a list (tracemalloc, bytes per row)",
@@ -449,6 +475,8 @@ WORKLOADS: dict[str, Workload] = {
         ASYNC_GET,
         SCALE_KEYSET,
         SCALE_SLUG,
+        SCALE_SEARCH,
+        SCALE_FILTERED,
         MEMORY,
         POOLER_GET_PK,
         POOLER_TX3,

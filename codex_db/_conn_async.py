@@ -4,7 +4,9 @@ This is the hot path of every generated query function. The adapter holds one
 `psycopg.AsyncRawCursor` per connection (sqlc's ``$1`` placeholders need no
 rewriting), fetches plain tuples and builds rows with ``make(*cells)``.
 Preparation is left to the connection's ``prepare_threshold`` (``None`` behind
-PgBouncer in transaction mode). psycopg errors propagate unchanged, but for two:
+PgBouncer in transaction mode), but for statements with an optional filter
+``($1 IS NULL OR ...)``, which are never prepared (`codex_db._preparation`).
+psycopg errors propagate unchanged, but for two:
 `copy_rows` with ``types`` turns a value its column cannot take into
 `CopyDataError`, and a generated query whose table, column, function or type does
 not exist raises `PendingMigrationsError` when migrations are pending
@@ -26,6 +28,7 @@ from codex_db._dbtx_base import ADAPTER_ATTRIBUTE, ExecResult, Params
 from codex_db._gc import no_gc
 from codex_db._pending_async import raise_if_behind
 from codex_db._pending_base import UNDEFINED
+from codex_db._preparation import PREPARE
 from codex_db.observe import observed
 from codex_db.observe import state as _observe
 
@@ -64,9 +67,9 @@ class AsyncConn:
         try:
             if _observe.on:
                 with observed(self.connection, query):
-                    cursor = await self._cursor.execute(query, params)
+                    cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
             else:
-                cursor = await self._cursor.execute(query, params)
+                cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise
@@ -80,9 +83,9 @@ class AsyncConn:
         try:
             if _observe.on:
                 with observed(self.connection, query):
-                    cursor = await self._cursor.execute(query, params)
+                    cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
             else:
-                cursor = await self._cursor.execute(query, params)
+                cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise
@@ -109,9 +112,9 @@ class AsyncConn:
         try:
             if _observe.on:
                 with observed(self.connection, query):
-                    cursor = await self._cursor.execute(query, params)
+                    cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
             else:
-                cursor = await self._cursor.execute(query, params)
+                cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise
@@ -122,9 +125,9 @@ class AsyncConn:
         try:
             if _observe.on:
                 with observed(self.connection, query):
-                    cursor = await self._cursor.execute(query, params)
+                    cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
             else:
-                cursor = await self._cursor.execute(query, params)
+                cursor = await self._cursor.execute(query, params, prepare=PREPARE[query])
         except UNDEFINED as exc:
             await raise_if_behind(self.connection, query, exc)
             raise

@@ -95,8 +95,7 @@ LIMIT @max_rows;
 
 -- name: ListContent :many
 -- Content matching every filter that is not NULL, newest publication first
--- unless another order is chosen; search matches the title ignoring case,
--- with % _ and \ matched literally.
+-- unless another order is chosen. To search titles, use SearchContent.
 -- order: newest = published_at DESC NULLS LAST, created_at DESC, id DESC
 -- order: oldest = published_at ASC NULLS LAST, created_at ASC, id ASC
 -- order: title = lower(title), title, id
@@ -108,15 +107,37 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(content_type)::text IS NULL OR content_type = sqlc.narg(content_type))
   AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category))
-  AND (
-    sqlc.narg(search)::text IS NULL
-    OR title ILIKE '%' || replace(replace(replace(sqlc.narg(search)::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-  )
+ORDER BY published_at DESC NULLS LAST, created_at DESC, id DESC
+LIMIT @max_rows OFFSET @skip_rows;
+
+-- name: SearchContent :many
+-- Content whose title contains search, ignoring case, with % _ and \ matched
+-- literally, and matching every other filter that is not NULL; in the orders
+-- of ListContent. The matches are found first (the trigram index) and then
+-- sorted, so a search costs in proportion to its matches: walking the listing
+-- order and filtering would read the whole table for a rare term.
+-- order: newest = published_at DESC NULLS LAST, created_at DESC, id DESC
+-- order: oldest = published_at ASC NULLS LAST, created_at ASC, id ASC
+-- order: title = lower(title), title, id
+-- order: most_viewed = view_count DESC, published_at DESC NULLS LAST, id DESC
+WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
+    SELECT * FROM content
+    WHERE deleted_at IS NULL
+      AND title ILIKE '%' || replace(replace(replace(@search::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+      AND (sqlc.narg(organization_id)::uuid IS NULL OR organization_id = sqlc.narg(organization_id))
+      AND (sqlc.narg(creator_id)::text IS NULL OR creator_id = sqlc.narg(creator_id))
+      AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+      AND (sqlc.narg(content_type)::text IS NULL OR content_type = sqlc.narg(content_type))
+      AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category))
+)
+SELECT * FROM content
 ORDER BY published_at DESC NULLS LAST, created_at DESC, id DESC
 LIMIT @max_rows OFFSET @skip_rows;
 
 -- name: CountContent :one
--- How many rows ListContent would return without LIMIT and OFFSET.
+-- How many rows ListContent (or, with search, SearchContent) would return
+-- without LIMIT and OFFSET.
 SELECT count(*) FROM content
 WHERE deleted_at IS NULL
   AND (sqlc.narg(organization_id)::uuid IS NULL OR organization_id = sqlc.narg(organization_id))

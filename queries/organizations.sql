@@ -39,13 +39,22 @@ UPDATE organizations SET deleted_at = NULL
 WHERE id = @id AND deleted_at IS NOT NULL;
 
 -- name: ListOrganizations :many
--- Organizations by name; search matches the name, ignoring case, with
--- % _ and \ matched literally.
+-- Organizations by name. To search names, use SearchOrganizations.
 SELECT * FROM organizations
 WHERE (deleted_at IS NULL OR @include_deleted::boolean)
-  AND (
-    sqlc.narg(search)::text IS NULL
-    OR name ILIKE '%' || replace(replace(replace(sqlc.narg(search)::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-  )
+ORDER BY name, id
+LIMIT @max_rows OFFSET @skip_rows;
+
+-- name: SearchOrganizations :many
+-- Organizations whose name contains search, ignoring case, with % _ and \
+-- matched literally, by name. The matches are found first (the trigram index)
+-- and then sorted, as in SearchContent.
+WITH organizations AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Organization
+    SELECT * FROM organizations
+    WHERE (deleted_at IS NULL OR @include_deleted::boolean)
+      AND name ILIKE '%' || replace(replace(replace(@search::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+)
+SELECT * FROM organizations
 ORDER BY name, id
 LIMIT @max_rows OFFSET @skip_rows;

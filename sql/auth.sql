@@ -18,6 +18,8 @@ CREATE TABLE users (
 
 -- Case-insensitive lookups by email.
 CREATE INDEX idx_users_email_lower ON users (lower(email));
+-- ListUsers' order: a page is an index range, not a sort of every user.
+CREATE INDEX idx_users_created_at ON users (created_at, id);
 
 CREATE TABLE accounts (
     id text NOT NULL,

@@ -20,6 +20,8 @@ ALL = [
     "0004.query-indexes",
     "0005.published-has-date",
     "0006.drop-published-at-index",
+    "0007.list_plan_indexes_indexes",
+    "0008.list_filter_indexes_indexes",
 ]
 
 

@@ -213,6 +213,26 @@ class TestPreparedThroughPooler:
                 worker.join()
         assert errors == []
 
+    def test_optional_filters_are_never_prepared(self, pooled_url: str) -> None:
+        """Every statement prepared at once (threshold 0), ListContent/CountContent, whose
+        optional filters have no good generic plan, are sent unnamed: the server
+        connections hold none of them, and the calls work through PgBouncer's mapping."""
+        params = content.ListContentParams(category="none", skip_rows=0, max_rows=5)
+        counted = content.CountContentParams(category="none")
+        with Database.from_url(
+            pooled_url, pooler="transaction", prepare_threshold=0, max_size=2
+        ) as db:
+            for _ in range(12):
+                assert content.list_content(db, params) == []
+                assert content.count_content(db, counted) == 0
+            with db.as_ws().transaction() as tx:
+                held = tx.fetch_one(
+                    "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE $1",
+                    ("%IS NULL OR%",),
+                    scalar,
+                )
+        assert held == 0
+
     def test_eight_async_tasks_prepared(self, pooled_url: str) -> None:
         async def main() -> list[BaseException | None]:
             async with AsyncDatabase.from_url(

@@ -90,10 +90,14 @@ class TestOrganizations:
         assert organizations.soft_delete_organization(dbtx, id=org.id) == 1
         assert organizations.get_organization(dbtx, id=org.id) is None
         assert organizations.get_organization_by_slug(dbtx, slug=org.slug) is None
-        listed = organizations.list_organizations(
-            dbtx, include_deleted=False, search=org.slug, skip_rows=0, max_rows=10
+        listed = organizations.search_organizations(
+            dbtx, include_deleted=False, search=org.name, skip_rows=0, max_rows=10
         )
         assert listed == []
+        everyone = organizations.list_organizations(
+            dbtx, include_deleted=True, skip_rows=0, max_rows=1000
+        )
+        assert org.id in {o.id for o in everyone}
         assert organizations.restore_organization(dbtx, id=org.id) == 1
         assert organizations.get_organization(dbtx, id=org.id) is not None
 
@@ -105,7 +109,7 @@ class TestOrganizations:
             make_org(dbtx, name=name)
 
         def search(term: str) -> list[str]:
-            rows = organizations.list_organizations(
+            rows = organizations.search_organizations(
                 dbtx, include_deleted=False, search=term, skip_rows=0, max_rows=50
             )
             return [o.name for o in rows]
@@ -339,9 +343,13 @@ class TestFilters:
         }
 
     def _titles(self, db: Db, **filters: Any) -> tuple[list[str], int]:
-        rows = content.list_content(
-            db, content.ListContentParams(**filters, skip_rows=0, max_rows=100)
-        )
+        if "search" in filters:
+            found = content.SearchContentParams(**filters, skip_rows=0, max_rows=100)
+            rows = content.search_content(db, found)
+        else:
+            rows = content.list_content(
+                db, content.ListContentParams(**filters, skip_rows=0, max_rows=100)
+            )
         total = content.count_content(db, content.CountContentParams(**filters))
         return sorted(r.title.split(" ", 1)[1] for r in rows), total or 0
 
@@ -383,12 +391,13 @@ class TestFilters:
         ) == (["Intro to Jazz"], 1)
 
     def _ordered(self, db: Db, tag: str, order: content.ListContentOrder) -> list[str]:
-        params = content.ListContentParams(search=tag, skip_rows=0, max_rows=100)
-        rows = content.list_content(db, params, order=order)
+        params = content.SearchContentParams(search=tag, skip_rows=0, max_rows=100)
+        rows = content.search_content(db, params, order=content.SearchContentOrder(order))
         return [r.title.split(" ", 1)[1] for r in rows]
 
     def test_whitelisted_orders(self, dbtx: Db, catalog: dict[str, Any]) -> None:
-        """Each ListContentOrder sorts as its '-- order:' line in queries/content.sql says."""
+        """Each ListContentOrder sorts as its '-- order:' line in queries/content.sql says,
+        and SearchContent's orders sort its matches the same way."""
         items, order = catalog["items"], content.ListContentOrder
         for _ in range(3):
             content.increment_view_count(dbtx, id=items[3].id)  # Match_day
@@ -406,10 +415,20 @@ class TestFilters:
         newest, oldest = titles[order.NEWEST], titles[order.OLDEST]
         assert set(newest[:3]) == published and set(oldest[:3]) == published  # NULLS LAST
         assert oldest[:3] == newest[2::-1]
-        default = content.list_content(
-            dbtx, content.ListContentParams(search=catalog["tag"], skip_rows=0, max_rows=100)
+        default = content.search_content(
+            dbtx, content.SearchContentParams(search=catalog["tag"], skip_rows=0, max_rows=100)
         )
         assert [r.title.split(" ", 1)[1] for r in default] == newest
+        for o in order:  # ListContent, narrowed to one creator's items of the catalog
+            mine = content.ListContentParams(
+                creator_id=catalog["alice"].id, skip_rows=0, max_rows=100
+            )
+            listed = content.list_content(dbtx, mine, order=o)
+            found = content.SearchContentParams(
+                search=catalog["tag"], creator_id=catalog["alice"].id, skip_rows=0, max_rows=100
+            )
+            searched = content.search_content(dbtx, found, order=content.SearchContentOrder(o))
+            assert [r.id for r in listed] == [r.id for r in searched], o
 
     def test_orders_async(self, migrated_database: Callable[[], str]) -> None:
         """The async function takes the same enum; a string outside it never reaches SQL."""

@@ -103,7 +103,7 @@ def test_text_parameters_are_stored_verbatim(conn: psycopg.Connection[Any], payl
     )
     assert org is not None
     assert organizations.get_organization_by_slug(db, slug=org.slug) == org
-    listed = organizations.list_organizations(
+    listed = organizations.search_organizations(
         db, include_deleted=False, search=payload, skip_rows=0, max_rows=5
     )
     assert org in listed
@@ -144,9 +144,9 @@ def test_text_parameters_are_stored_verbatim(conn: psycopg.Connection[Any], payl
         content.get_content_by_slug_in_organization(db, organization_id=org.id, slug=payload)
         == item
     )
-    rows = content.list_content(
+    rows = content.search_content(
         db,
-        content.ListContentParams(
+        content.SearchContentParams(
             search=payload, organization_id=org.id, category=payload, skip_rows=0, max_rows=5
         ),
     )
@@ -271,22 +271,22 @@ def _cases(k: dict[str, Any]) -> list[tuple[str, str, tuple[Any, ...]]]:
         ("relations", content.LIST_PUBLISHED_CONTENT_WITH_RELATIONS, (20,)),
         ("first page", content.LIST_PUBLISHED_CONTENT_FIRST_PAGE, (20,)),
         ("after", content.LIST_PUBLISHED_CONTENT_AFTER, (c.published_at, c.id, 20)),
-        ("list, no filter", content.LIST_CONTENT, (*no_filters, 0, 20)),
-        ("list by org", content.LIST_CONTENT, (org.id, None, None, None, None, None, 0, 20)),
-        ("list by creator", content.LIST_CONTENT, (None, creator, None, None, None, None, 0, 20)),
-        ("list by category", content.LIST_CONTENT, (None, None, None, None, "cat-3", None, 0, 20)),
+        ("list, no filter", content.LIST_CONTENT, (*no_filters[:5], 0, 20)),
+        ("list by org", content.LIST_CONTENT, (org.id, None, None, None, None, 0, 20)),
+        ("list by creator", content.LIST_CONTENT, (None, creator, None, None, None, 0, 20)),
+        ("list by category", content.LIST_CONTENT, (None, None, None, None, "cat-3", 0, 20)),
         (
             "list by search",
-            content.LIST_CONTENT,
-            (None, None, None, None, None, "topic 42 ", 0, 20),
+            content.SEARCH_CONTENT,
+            (0, 20, "topic 42 ", None, None, None, None, None),
         ),
         ("count by org", content.COUNT_CONTENT, (org.id, None, None, None, None, None)),
         ("count by search", content.COUNT_CONTENT, (None, None, None, None, None, "topic 42 ")),
         ("increment views", content.INCREMENT_VIEW_COUNT, (c.id,)),
         ("publish", content.PUBLISH_CONTENT, (c.id,)),
         ("org by slug", organizations.GET_ORGANIZATION_BY_SLUG, ("org-5",)),
-        ("org list", organizations.LIST_ORGANIZATIONS, (False, None, 0, 20)),
-        ("org search", organizations.LIST_ORGANIZATIONS, (False, "org-12", 0, 20)),
+        ("org list", organizations.LIST_ORGANIZATIONS, (False, 0, 20)),
+        ("org search", organizations.SEARCH_ORGANIZATIONS, (0, 20, False, "org-12")),
         ("ready media", media_items.LIST_READY_MEDIA_FOR_CREATOR, (creator, 20)),
         ("media by id", media_items.GET_MEDIA_ITEM, (media.id,)),
     ]

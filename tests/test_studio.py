@@ -160,7 +160,7 @@ def all_pages(client: Client, path: str, **params: str) -> list[str]:
     for _ in range(20):
         assert reply.status == 200, reply.body
         keys += content_keys(reply)
-        following = re.search(r'<a href="([^"]+)">next page</a>', reply.body)
+        following = re.search(r'<a href="([^"]+)" rel="next">next page</a>', reply.body)
         if following is None:
             return keys
         reply = client.get(following.group(1).replace("&amp;", "&"))
@@ -207,7 +207,9 @@ def sql(db_url: str) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
 
 
 class TestAccessToken:
-    @pytest.mark.parametrize("path", ["/", "/t/users", "/sql", "/triggers", "/static/studio.css"])
+    @pytest.mark.parametrize(
+        "path", ["/", "/t/users", "/sql", "/triggers", "/static/studio.css", "/static/studio.js"]
+    )
     def test_request_without_token_is_forbidden(self, studio: StudioServer, path: str) -> None:
         """Without the token (URL or cookie) every route answers 403."""
         assert Client(studio).get(path).status == 403
@@ -240,17 +242,22 @@ class TestAccessToken:
         assert parts.query == f"token={studio.guard.token}"
 
     def test_stylesheet_is_served_locally(self, client: Client) -> None:
-        """The only asset is the package's own stylesheet; pages link nothing external."""
+        """The only assets are the package's own stylesheet and script; nothing external."""
         reply = client.get("/static/studio.css")
         assert reply.status == 200 and reply.headers["content-type"].startswith("text/css")
+        script = client.get("/static/studio.js")
+        assert script.status == 200 and script.headers["content-type"].startswith("text/javascript")
+        assert "localStorage" in script.body
         body = client.get("/t/users").body
         assert re.search(r'(src|href)="(https?:)?//', body) is None
-        assert "<script" not in body
+        assert re.findall(r"<script[^>]*>", body) == ['<script src="/static/studio.js" defer>']
 
     def test_security_headers(self, client: Client) -> None:
-        """Pages forbid scripts, framing and caching."""
+        """Pages allow only their own script and style, no framing, no caching."""
         headers = client.get("/").headers
         assert "default-src 'none'" in headers["content-security-policy"]
+        assert "script-src 'self';" in headers["content-security-policy"]
+        assert "unsafe-inline" not in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
         assert headers["cache-control"] == "no-store"
 
@@ -306,6 +313,7 @@ class TestBrowse:
         ("sort", "direction"),
         [
             ("view_count", "desc"),
+            ("price_cents", "desc"),  # 10 to 1200: as numbers, not as text
             ("published_at", "asc"),
             ("published_at", "desc"),
             ("title", "asc"),
@@ -395,7 +403,7 @@ class TestOtherShapes:
         for offset in ("0", "50"):
             body = client.get("/t/nokey", sort="n", offset=offset).body
             seen += re.findall(r"<td>(n\d+)</td>", body)
-        assert sorted(seen) == sorted(f"n{i}" for i in range(1, 71))
+        assert seen == [f"n{i}" for i in range(1, 71)]  # sorted by n as a number
         assert "next page" not in client.get("/t/nokey", offset="50").body
 
     def test_composite_key_keyset_pages(self, client: Client, sql: Any) -> None:
@@ -405,7 +413,7 @@ class TestOtherShapes:
             reply = client.get("/t/pairs", **params)
             while True:
                 keys += re.findall(r'href="/t/pairs/row\?([^"]+)">open<', reply.body)
-                following = re.search(r'<a href="([^"]+)">next page</a>', reply.body)
+                following = re.search(r'<a href="([^"]+)" rel="next">next page</a>', reply.body)
                 if following is None:
                     break
                 reply = client.get(following.group(1).replace("&amp;", "&"))

@@ -1,9 +1,12 @@
 """codex-db studio end to end: a real headless Chromium, driven by Selenium, clicks through it.
 
 It opens the printed start URL, browses to the content table, filters and
-sorts it, follows a foreign key to an organization and back, toggles the
-soft-deleted rows, and (in a ``--write`` studio) edits a row through the
-form, the SQL preview and the confirm button. Screenshots of the main views go
+sorts it, picks columns (remembered when coming back), pages forwards and
+backwards by link and by arrow key, scrolls the wide grid sideways with its
+first column pinned, downloads an export, follows a foreign key to an
+organization and back, toggles the soft-deleted rows, explains a query in the
+console, and (in a ``--write`` studio) edits a row through the form and a
+cell inline, each through the SQL preview and the confirm button. Screenshots of the main views go
 to ``$CODEX_DB_STUDIO_SCREENSHOTS`` when set, else to a temporary directory;
 ``CODEX_DB_STUDIO_SCREENSHOTS=docs/studio`` refreshes the pictures of docs/studio.md.
 
@@ -15,9 +18,10 @@ used: the driver and browser paths are given explicitly.
 from __future__ import annotations
 
 import base64
+import csv
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -28,7 +32,9 @@ pytest.importorskip("selenium", reason="needs selenium (pip install selenium)")
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -158,6 +164,11 @@ UPDATE organizations SET updated_at = created_at + interval '1 day';
 UPDATE media_items SET updated_at = uploaded_at, created_at = uploaded_at - interval '5 minutes';
 UPDATE content SET updated_at = coalesce(published_at, created_at + interval '1 hour');
 SET session_replication_role = DEFAULT;
+-- A row-level security policy, for the schema page (the studio's own pages run as the
+-- owner, and the console's reader role reads no accounts anyway).
+ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY accounts_own_rows ON accounts FOR SELECT TO PUBLIC
+    USING (user_id = current_setting('app.user_id', true));
 """
 
 SHOWN_URL = "postgresql://postgres@127.0.0.1:5432/codex"
@@ -265,20 +276,25 @@ def heading(driver: webdriver.Chrome) -> str:
     return driver.find_element(By.TAG_NAME, "h1").text
 
 
-def click_and_wait(driver: webdriver.Chrome, element: WebElement) -> None:
-    """Click a link or button and wait until the page it leads to has loaded.
+def leave_and_wait(driver: webdriver.Chrome, action: Callable[[], object]) -> None:
+    """Run *action* (a click, a key, a ``get``) and wait until the page it leads to has loaded.
 
     The current document is marked first: the next one is loaded when the mark
     is gone and its ``readyState`` is complete. Errors of the moment between the
     two documents (detached nodes, no execution context) are waited out.
     """
     driver.execute_script("window.codexOldPage = true")
-    element.click()
+    action()
     WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
         lambda d: d.execute_script(
             "return window.codexOldPage === undefined && document.readyState === 'complete'"
         )
     )
+
+
+def click_and_wait(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Click a link or button and wait until the page it leads to has loaded."""
+    leave_and_wait(driver, element.click)
 
 
 def link(driver: webdriver.Chrome, text: str) -> WebElement:
@@ -289,6 +305,23 @@ def link(driver: webdriver.Chrome, text: str) -> WebElement:
 def button(driver: webdriver.Chrome, text: str) -> WebElement:
     """The button labelled *text*."""
     return driver.find_element(By.XPATH, f'//button[normalize-space()="{text}"]')
+
+
+def go(driver: webdriver.Chrome, server: StudioServer, path: str) -> None:
+    """Open *path* of the studio directly (the browser holds the cookie already)."""
+    leave_and_wait(driver, lambda: driver.get(server.guard.origin + path))
+
+
+def headers(driver: webdriver.Chrome) -> list[str]:
+    """The column names of the rows grid (not the row-link column)."""
+    table = driver.find_element(By.CSS_SELECTOR, "table.rows")
+    return [th.text.rstrip(" ▲▼") for th in table.find_elements(By.CSS_SELECTOR, "th a")]
+
+
+def press(driver: webdriver.Chrome, key: str) -> None:
+    """Press *key* on the page (nothing focused) and wait for the page it leads to."""
+    driver.execute_script("document.activeElement.blur()")
+    leave_and_wait(driver, ActionChains(driver).send_keys(key).perform)
 
 
 def matching(driver: webdriver.Chrome) -> str:
@@ -306,18 +339,23 @@ def column(driver: webdriver.Chrome, name: str) -> list[str]:
 
 def add_filter(driver: webdriver.Chrome, name: str, op: str, value: str = "") -> None:
     """Fill the empty filter row (column, operator, value) and press apply."""
-    Select(driver.find_elements(By.NAME, "fc")[-1]).select_by_value(name)
-    Select(driver.find_elements(By.NAME, "fo")[-1]).select_by_visible_text(op)
-    field = driver.find_elements(By.NAME, "fv")[-1]
+    Select(driver.find_elements(By.CSS_SELECTOR, "form.filters [name=fc]")[-1]).select_by_value(
+        name
+    )
+    Select(
+        driver.find_elements(By.CSS_SELECTOR, "form.filters [name=fo]")[-1]
+    ).select_by_visible_text(op)
+    field = driver.find_elements(By.CSS_SELECTOR, "form.filters [name=fv]")[-1]
     field.clear()
     field.send_keys(value)
     click_and_wait(driver, button(driver, "apply"))
 
 
 def open_studio(driver: webdriver.Chrome, server: StudioServer) -> None:
-    """Open the printed start URL, as the user does."""
+    """Open the printed start URL, as the user does, forgetting any columns picked before."""
     driver.get(server.start_url)
     WebDriverWait(driver, 15).until(lambda d: heading(d) == "Tables")
+    driver.execute_script("window.localStorage.clear()")
 
 
 def test_start_url_admits_browser_and_lists_tables(
@@ -355,7 +393,7 @@ def test_browse_filter_and_sort_content(
     click_and_wait(browser, link(browser, "published_at ▲"))  # descending
     assert column(browser, "title") == PUBLISHED
     assert "fv=published" in browser.current_url and "dir=desc" in browser.current_url
-    screenshot(browser, shots, "content", down_to="div.scroll")
+    screenshot(browser, shots, "content", down_to="div.grid")
 
 
 def test_follow_relation_to_organization_and_back(
@@ -452,3 +490,184 @@ def test_edit_row_with_preview_and_confirm(
         ).fetchone()
     body = "Salt, time and patience.\n\n1. Weigh the cabbage.\n2. Salt it (2%)."
     assert row == ("published", 900, body, True)  # the textarea round-trips unchanged
+
+
+def test_column_picker_is_remembered_per_table(
+    browser: webdriver.Chrome, studio: StudioServer
+) -> None:
+    """Pick three columns, leave, come back: the same three; "all" brings every column back."""
+    open_studio(browser, studio)
+    click_and_wait(browser, link(browser, "content"))
+    every = headers(browser)
+    assert len(every) == 21
+    browser.find_element(By.CSS_SELECTOR, "details.columns summary").click()
+    for box in browser.find_elements(By.CSS_SELECTOR, "form.columns input[name=col]"):
+        if box.is_selected() != (box.get_attribute("value") in ("title", "status", "price_cents")):
+            box.click()
+    click_and_wait(browser, button(browser, "show these columns"))
+    assert headers(browser) == ["title", "price_cents", "status"]
+    click_and_wait(browser, link(browser, "status"))  # sorting keeps the columns
+    assert headers(browser) == ["title", "price_cents", "status"]
+    click_and_wait(browser, link(browser, "Tables"))
+    click_and_wait(browser, link(browser, "content"))  # a plain link: the script restores them
+    WebDriverWait(browser, 15).until(lambda d: "col=" in d.current_url)
+    assert headers(browser) == ["title", "price_cents", "status"]
+    go(browser, studio, "/t/users")  # another table keeps its own
+    assert len(headers(browser)) > 3
+    go(browser, studio, "/t/content")
+    WebDriverWait(browser, 15).until(lambda d: "col=" in d.current_url)
+    browser.find_element(By.CSS_SELECTOR, "details.columns summary").click()
+    click_and_wait(browser, link(browser, "all"))
+    assert headers(browser) == every
+    click_and_wait(browser, link(browser, "Tables"))
+    click_and_wait(browser, link(browser, "content"))
+    assert headers(browser) == every and "col=" not in browser.current_url
+
+
+def test_pages_forwards_and_back_by_link_and_arrow_key(
+    browser: webdriver.Chrome, studio: StudioServer
+) -> None:
+    """Four rows a page: next, next, previous, previous by link; the same by arrow keys."""
+    open_studio(browser, studio)
+    go(browser, studio, "/t/content?sort=title&dir=asc&limit=4")
+    first = column(browser, "title")
+    assert len(first) == 4 and first == sorted(first)
+    click_and_wait(browser, link(browser, "next page"))
+    second = column(browser, "title")
+    click_and_wait(browser, link(browser, "next page"))
+    third = column(browser, "title")
+    assert len(third) == CONTENT_ROWS - 1 - 8 and not browser.find_elements(
+        By.LINK_TEXT, "next page"
+    )
+    assert sorted(first + second + third) == first + second + third
+    click_and_wait(browser, link(browser, "previous page"))
+    assert column(browser, "title") == second
+    click_and_wait(browser, link(browser, "previous page"))
+    assert column(browser, "title") == first
+    assert not browser.find_elements(By.LINK_TEXT, "previous page")
+    press(browser, Keys.ARROW_RIGHT)
+    assert column(browser, "title") == second
+    press(browser, Keys.ARROW_RIGHT)
+    assert column(browser, "title") == third
+    press(browser, Keys.ARROW_LEFT)
+    assert column(browser, "title") == second
+    browser.execute_script("document.activeElement.blur()")
+    ActionChains(browser).send_keys("/").perform()
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("name") == "fv" and focused.get_attribute("value") == ""
+
+
+def test_wide_grid_scrolls_with_the_first_column_pinned(
+    browser: webdriver.Chrome, studio: StudioServer, shots: Path
+) -> None:
+    """At 1400 px the 21 columns overflow: scrolled right, the key column stays in view."""
+    open_studio(browser, studio)
+    click_and_wait(browser, link(browser, "content"))
+    grid = browser.find_element(By.CSS_SELECTOR, "div.grid")
+    assert browser.execute_script("return arguments[0].scrollWidth", grid) > 1400
+    browser.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth", grid)
+    box = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", grid)
+    ids = browser.find_elements(By.CSS_SELECTOR, "table.rows td.pin2")
+    opens = browser.find_elements(By.CSS_SELECTOR, "table.rows td.open")
+    last = browser.find_elements(By.CSS_SELECTOR, "table.rows thead th")[-1]
+    rect = "return arguments[0].getBoundingClientRect().toJSON()"
+    open_box = browser.execute_script(rect, opens[0])
+    id_box = browser.execute_script(rect, ids[0])
+    last_box = browser.execute_script(rect, last)
+    assert abs(open_box["left"] - box["left"]) <= 2  # pinned to the grid's left edge
+    assert abs(id_box["left"] - open_box["right"]) <= 2  # the id right after the row link
+    assert last_box["right"] <= box["right"] + 1 and last.text == "deleted_at"
+    assert ids[0].text.count("-") == 4  # a uuid, readable over the scrolled columns
+    screenshot(browser, shots, "content-wide", down_to="div.grid")
+
+
+def test_export_link_downloads_the_filtered_rows(
+    browser: webdriver.Chrome, studio: StudioServer, tmp_path: Path
+) -> None:
+    """The CSV link of a filtered page downloads those rows, every column."""
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    open_studio(browser, studio)
+    click_and_wait(browser, link(browser, "content"))
+    add_filter(browser, "status", "=", "published")
+    link(browser, "CSV").click()
+    target = tmp_path / "content.csv"
+    WebDriverWait(browser, 15).until(lambda d: target.exists() and target.stat().st_size > 0)
+    with target.open(newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0][:3] == ["id", "creator_id", "organization_id"] and len(rows[0]) == 21
+    titles = [row[rows[0].index("title")] for row in rows[1:]]
+    assert sorted(titles) == sorted(PUBLISHED)
+
+
+def test_explain_analyze_shows_a_plan_tree(
+    browser: webdriver.Chrome, studio: StudioServer, shots: Path
+) -> None:
+    """In the console, EXPLAIN ANALYZE of a join shows nested nodes with actual figures."""
+    open_studio(browser, studio)
+    click_and_wait(browser, link(browser, "SQL console"))
+    browser.find_element(By.NAME, "q").send_keys(
+        "SELECT c.title, o.name FROM content c JOIN organizations o ON o.id = c.organization_id\n"
+        "WHERE c.status = 'published' ORDER BY c.published_at DESC"
+    )
+    click_and_wait(browser, button(browser, "EXPLAIN ANALYZE"))
+    nodes = [n.text for n in browser.find_elements(By.CSS_SELECTOR, "ul.plan span.node")]
+    assert nodes[0] == "Sort" and len(nodes) >= 4
+    relations = {r.text for r in browser.find_elements(By.CSS_SELECTOR, "ul.plan span.rel")}
+    assert {"content c", "organizations o"} <= relations
+    figures = browser.find_element(By.CSS_SELECTOR, "ul.plan .figures").text
+    assert "cost" in figures and "actual" in figures and "loops 1" in figures
+    assert "execution" in browser.find_element(By.TAG_NAME, "main").text
+    nested = browser.find_elements(By.CSS_SELECTOR, "ul.plan ul.plan ul.plan li")
+    assert nested  # at least three levels deep
+    screenshot(browser, shots, "explain")
+
+
+def test_schema_view(browser: webdriver.Chrome, studio: StudioServer, shots: Path) -> None:
+    """The schema page lists each table's policies, registered triggers and indexes."""
+    open_studio(browser, studio)
+    click_and_wait(browser, link(browser, "Schema"))
+    users = browser.find_element(By.ID, "t-users").find_element(By.XPATH, "..").text
+    assert "row-level security: off" in users and "Policies: none." in users
+    assert "trigger_end_sessions_on_user_soft_delete" in users and "installed" in users
+    assert "users_email_unique" in users
+    accounts = browser.find_element(By.ID, "t-accounts").find_element(By.XPATH, "..").text
+    assert "row-level security: on" in accounts
+    assert "accounts_own_rows SELECT permissive public" in accounts
+    assert "(user_id = current_setting('app.user_id'::text, true))" in accounts
+    screenshot(browser, shots, "schema", down_to="section.schema")
+
+
+def test_inline_edit_with_preview_and_confirm(
+    browser: webdriver.Chrome, write_studio: StudioServer, write_db_url: str, shots: Path
+) -> None:
+    """With --write: double-click a cell, type, Enter: the UPDATE preview; run it: the grid."""
+    open_studio(browser, write_studio)
+    click_and_wait(browser, link(browser, "content"))
+    add_filter(browser, "title", "contains", "fermentation")
+    cell = browser.find_element(By.CSS_SELECTOR, 'td[data-col="price_cents"]')
+    assert cell.text == "null"
+    ActionChains(browser).double_click(cell).perform()
+    field = browser.find_element(By.NAME, "v.price_cents")
+    assert browser.switch_to.active_element == field
+    field.send_keys("900")
+    screenshot(browser, shots, "inline-edit", down_to="div.grid")
+    leave_and_wait(browser, lambda: field.send_keys(Keys.ENTER))
+    assert heading(browser) == "Confirm update on content"
+    assert browser.find_element(By.CSS_SELECTOR, "pre.sql").text == (
+        'UPDATE "public"."content" SET "price_cents" = \'900\' '
+        f'WHERE "id" = \'{FERMENTATION}\' RETURNING "id"::text'
+    )
+    with psycopg.connect(write_db_url) as conn:  # nothing written yet
+        assert conn.execute(
+            "SELECT price_cents FROM content WHERE id = %s", (FERMENTATION,)
+        ).fetchall() == [(None,)]
+    click_and_wait(browser, button(browser, "run it"))
+    assert heading(browser) == "content (table)" and "fv=fermentation" in browser.current_url
+    assert "Row updated." in browser.find_element(By.TAG_NAME, "main").text
+    assert column(browser, "price_cents") == ["900"]
+    with psycopg.connect(write_db_url) as conn:
+        assert conn.execute(
+            "SELECT price_cents FROM content WHERE id = %s", (FERMENTATION,)
+        ).fetchall() == [(900,)]

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from bench import data
 from bench.core import AsyncRunner, Context, Runner, SyncRunner, TasksRunner, ThreadsRunner
 from codex_db import observe
 from codex_db._pool import configure_connection
@@ -37,7 +38,9 @@ __all__ = [
     "http_get",
     "http_threads",
     "memory_structs",
+    "scale_filtered",
     "scale_keyset",
+    "scale_search",
     "scale_slug",
     "ws_tx3",
 ]
@@ -240,6 +243,44 @@ def scale_slug(label: str) -> Callable[[Context], Runner]:
         def op(x: float) -> object:
             creator, slug = slugs[int(x * len(slugs))]
             return content.get_personal_content_by_slug(db, creator_id=creator, slug=slug)
+
+        return SyncRunner(op, conn.close)
+
+    return factory
+
+
+def scale_search(label: str) -> Callable[[Context], Runner]:
+    """`content.search_content` for one row's number in its title (`` <n> ``, a single
+    match), first page of 20, in the *label* scale database."""
+
+    def factory(ctx: Context) -> Runner:
+        target = ctx.scale[label]
+        conn, db = held(target.url)
+        rows = len(target.ids)
+
+        def op(x: float) -> object:
+            term = f" {int(x * rows)} "
+            params = content.SearchContentParams(search=term, skip_rows=0, max_rows=20)
+            return content.search_content(db, params)
+
+        return SyncRunner(op, conn.close)
+
+    return factory
+
+
+def scale_filtered(label: str) -> Callable[[Context], Runner]:
+    """`content.list_content` of one creator's content (random creator), a page of 10
+    in the default order (a creator has 10 rows at 10k), in the *label* scale database."""
+
+    def factory(ctx: Context) -> Runner:
+        target = ctx.scale[label]
+        conn, db = held(target.url)
+
+        def op(x: float) -> object:
+            params = content.ListContentParams(
+                creator_id=f"user-{int(x * data.CREATORS):04d}", skip_rows=0, max_rows=10
+            )
+            return content.list_content(db, params)
 
         return SyncRunner(op, conn.close)
 

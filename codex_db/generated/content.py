@@ -105,12 +105,8 @@ WHERE deleted_at IS NULL
   AND ($3::text IS NULL OR status = $3)
   AND ($4::text IS NULL OR content_type = $4)
   AND ($5::text IS NULL OR category = $5)
-  AND (
-    $6::text IS NULL
-    OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-  )
 ORDER BY published_at DESC NULLS LAST, created_at DESC, id DESC
-LIMIT $8 OFFSET $7
+LIMIT $7 OFFSET $6
 """
 
 LIST_CONTENT_OLDEST: Final = """-- name: ListContent :many
@@ -121,12 +117,8 @@ WHERE deleted_at IS NULL
   AND ($3::text IS NULL OR status = $3)
   AND ($4::text IS NULL OR content_type = $4)
   AND ($5::text IS NULL OR category = $5)
-  AND (
-    $6::text IS NULL
-    OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-  )
 ORDER BY published_at ASC NULLS LAST, created_at ASC, id ASC
-LIMIT $8 OFFSET $7
+LIMIT $7 OFFSET $6
 """
 
 LIST_CONTENT_TITLE: Final = """-- name: ListContent :many
@@ -137,12 +129,8 @@ WHERE deleted_at IS NULL
   AND ($3::text IS NULL OR status = $3)
   AND ($4::text IS NULL OR content_type = $4)
   AND ($5::text IS NULL OR category = $5)
-  AND (
-    $6::text IS NULL
-    OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-  )
 ORDER BY lower(title), title, id
-LIMIT $8 OFFSET $7
+LIMIT $7 OFFSET $6
 """
 
 LIST_CONTENT_MOST_VIEWED: Final = """-- name: ListContent :many
@@ -153,12 +141,8 @@ WHERE deleted_at IS NULL
   AND ($3::text IS NULL OR status = $3)
   AND ($4::text IS NULL OR content_type = $4)
   AND ($5::text IS NULL OR category = $5)
-  AND (
-    $6::text IS NULL
-    OR title ILIKE '%' || replace(replace(replace($6::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-  )
 ORDER BY view_count DESC, published_at DESC NULLS LAST, id DESC
-LIMIT $8 OFFSET $7
+LIMIT $7 OFFSET $6
 """
 
 LIST_PUBLISHED_CONTENT_AFTER: Final = """-- name: ListPublishedContentAfter :many
@@ -199,6 +183,74 @@ RETURNING id, creator_id, organization_id, media_item_id, title, slug, descripti
 RESTORE_CONTENT: Final = """-- name: RestoreContent :execrows
 UPDATE content SET deleted_at = NULL
 WHERE id = $1 AND deleted_at IS NOT NULL
+"""
+
+SEARCH_CONTENT: Final = """-- name: SearchContent :many
+WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
+    SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+    WHERE deleted_at IS NULL
+      AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+      AND ($4::uuid IS NULL OR organization_id = $4)
+      AND ($5::text IS NULL OR creator_id = $5)
+      AND ($6::text IS NULL OR status = $6)
+      AND ($7::text IS NULL OR content_type = $7)
+      AND ($8::text IS NULL OR category = $8)
+)
+SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+ORDER BY published_at DESC NULLS LAST, created_at DESC, id DESC
+LIMIT $2 OFFSET $1
+"""
+
+SEARCH_CONTENT_OLDEST: Final = """-- name: SearchContent :many
+WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
+    SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+    WHERE deleted_at IS NULL
+      AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+      AND ($4::uuid IS NULL OR organization_id = $4)
+      AND ($5::text IS NULL OR creator_id = $5)
+      AND ($6::text IS NULL OR status = $6)
+      AND ($7::text IS NULL OR content_type = $7)
+      AND ($8::text IS NULL OR category = $8)
+)
+SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+ORDER BY published_at ASC NULLS LAST, created_at ASC, id ASC
+LIMIT $2 OFFSET $1
+"""
+
+SEARCH_CONTENT_TITLE: Final = """-- name: SearchContent :many
+WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
+    SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+    WHERE deleted_at IS NULL
+      AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+      AND ($4::uuid IS NULL OR organization_id = $4)
+      AND ($5::text IS NULL OR creator_id = $5)
+      AND ($6::text IS NULL OR status = $6)
+      AND ($7::text IS NULL OR content_type = $7)
+      AND ($8::text IS NULL OR category = $8)
+)
+SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+ORDER BY lower(title), title, id
+LIMIT $2 OFFSET $1
+"""
+
+SEARCH_CONTENT_MOST_VIEWED: Final = """-- name: SearchContent :many
+WITH content AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Content
+    SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+    WHERE deleted_at IS NULL
+      AND title ILIKE '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+      AND ($4::uuid IS NULL OR organization_id = $4)
+      AND ($5::text IS NULL OR creator_id = $5)
+      AND ($6::text IS NULL OR status = $6)
+      AND ($7::text IS NULL OR content_type = $7)
+      AND ($8::text IS NULL OR category = $8)
+)
+SELECT id, creator_id, organization_id, media_item_id, title, slug, description, content_type, thumbnail_url, content_body, category, tags, visibility, price_cents, status, published_at, view_count, purchase_count, created_at, updated_at, deleted_at FROM content
+ORDER BY view_count DESC, published_at DESC NULLS LAST, id DESC
+LIMIT $2 OFFSET $1
 """
 
 SOFT_DELETE_CONTENT: Final = """-- name: SoftDeleteContent :execrows
@@ -244,7 +296,9 @@ class CountContentParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 def count_content(conn: DBTX, params: CountContentParams) -> int:
-    """How many rows ListContent would return without LIMIT and OFFSET."""
+    """How many rows ListContent (or, with search, SearchContent) would return
+    without LIMIT and OFFSET.
+    """
     row: int | None = conn.fetch_one(
         COUNT_CONTENT,
         (
@@ -395,7 +449,6 @@ class ListContentParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     status: str | None = None
     content_type: str | None = None
     category: str | None = None
-    search: str | None = None
     skip_rows: int
     max_rows: int
 
@@ -407,8 +460,7 @@ def list_content(
     order: ListContentOrder = ListContentOrder.NEWEST,
 ) -> list[models.Content]:
     """Content matching every filter that is not NULL, newest publication first
-    unless another order is chosen; search matches the title ignoring case,
-    with % _ and \\ matched literally.
+    unless another order is chosen. To search titles, use SearchContent.
     """
     return conn.fetch_all(
         LIST_CONTENT_ORDERS[ListContentOrder(order)],
@@ -418,7 +470,6 @@ def list_content(
             params.status,
             params.content_type,
             params.category,
-            params.search,
             params.skip_rows,
             params.max_rows,
         ),
@@ -487,6 +538,62 @@ def publish_content(conn: DBTX, *, id: UUID) -> models.Content | None:
 def restore_content(conn: DBTX, *, id: UUID) -> int:
     """Undo a soft delete."""
     return conn.execute(RESTORE_CONTENT, (id,))
+
+
+class SearchContentOrder(enum.StrEnum):
+    """The sort orders search_content() accepts (its ``order`` argument)."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    TITLE = "title"
+    MOST_VIEWED = "most_viewed"
+
+
+SEARCH_CONTENT_ORDERS: Final[dict[SearchContentOrder, LiteralString]] = {
+    SearchContentOrder.NEWEST: SEARCH_CONTENT,
+    SearchContentOrder.OLDEST: SEARCH_CONTENT_OLDEST,
+    SearchContentOrder.TITLE: SEARCH_CONTENT_TITLE,
+    SearchContentOrder.MOST_VIEWED: SEARCH_CONTENT_MOST_VIEWED,
+}
+
+
+class SearchContentParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    skip_rows: int
+    max_rows: int
+    search: str
+    organization_id: UUID | None = None
+    creator_id: str | None = None
+    status: str | None = None
+    content_type: str | None = None
+    category: str | None = None
+
+
+def search_content(
+    conn: DBTX,
+    params: SearchContentParams,
+    *,
+    order: SearchContentOrder = SearchContentOrder.NEWEST,
+) -> list[models.Content]:
+    """Content whose title contains search, ignoring case, with % _ and \\ matched
+    literally, and matching every other filter that is not NULL; in the orders
+    of ListContent. The matches are found first (the trigram index) and then
+    sorted, so a search costs in proportion to its matches: walking the listing
+    order and filtering would read the whole table for a rare term.
+    """
+    return conn.fetch_all(
+        SEARCH_CONTENT_ORDERS[SearchContentOrder(order)],
+        (
+            params.skip_rows,
+            params.max_rows,
+            params.search,
+            params.organization_id,
+            params.creator_id,
+            params.status,
+            params.content_type,
+            params.category,
+        ),
+        models.Content,
+    )
 
 
 def soft_delete_content(conn: DBTX, *, id: UUID) -> int:

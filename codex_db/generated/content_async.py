@@ -28,6 +28,7 @@ from codex_db.generated.content import (
     LIST_PUBLISHED_CONTENT_WITH_RELATIONS,
     PUBLISH_CONTENT,
     RESTORE_CONTENT,
+    SEARCH_CONTENT_ORDERS,
     SOFT_DELETE_CONTENT,
     UNPUBLISH_CONTENT,
     UPDATE_CONTENT,
@@ -37,6 +38,8 @@ from codex_db.generated.content import (
     ListContentOrder,
     ListContentParams,
     ListPublishedContentWithRelationsRow,
+    SearchContentOrder,
+    SearchContentParams,
     UpdateContentParams,
 )
 
@@ -47,7 +50,9 @@ async def archive_content(conn: AsyncDBTX, *, id: UUID) -> models.Content | None
 
 
 async def count_content(conn: AsyncDBTX, params: CountContentParams) -> int:
-    """How many rows ListContent would return without LIMIT and OFFSET."""
+    """How many rows ListContent (or, with search, SearchContent) would return
+    without LIMIT and OFFSET.
+    """
     row: int | None = await conn.fetch_one(
         COUNT_CONTENT,
         (
@@ -144,8 +149,7 @@ async def list_content(
     order: ListContentOrder = ListContentOrder.NEWEST,
 ) -> list[models.Content]:
     """Content matching every filter that is not NULL, newest publication first
-    unless another order is chosen; search matches the title ignoring case,
-    with % _ and \\ matched literally.
+    unless another order is chosen. To search titles, use SearchContent.
     """
     return await conn.fetch_all(
         LIST_CONTENT_ORDERS[ListContentOrder(order)],
@@ -155,7 +159,6 @@ async def list_content(
             params.status,
             params.content_type,
             params.category,
-            params.search,
             params.skip_rows,
             params.max_rows,
         ),
@@ -212,6 +215,34 @@ async def publish_content(conn: AsyncDBTX, *, id: UUID) -> models.Content | None
 async def restore_content(conn: AsyncDBTX, *, id: UUID) -> int:
     """Undo a soft delete."""
     return await conn.execute(RESTORE_CONTENT, (id,))
+
+
+async def search_content(
+    conn: AsyncDBTX,
+    params: SearchContentParams,
+    *,
+    order: SearchContentOrder = SearchContentOrder.NEWEST,
+) -> list[models.Content]:
+    """Content whose title contains search, ignoring case, with % _ and \\ matched
+    literally, and matching every other filter that is not NULL; in the orders
+    of ListContent. The matches are found first (the trigram index) and then
+    sorted, so a search costs in proportion to its matches: walking the listing
+    order and filtering would read the whole table for a rare term.
+    """
+    return await conn.fetch_all(
+        SEARCH_CONTENT_ORDERS[SearchContentOrder(order)],
+        (
+            params.skip_rows,
+            params.max_rows,
+            params.search,
+            params.organization_id,
+            params.creator_id,
+            params.status,
+            params.content_type,
+            params.category,
+        ),
+        models.Content,
+    )
 
 
 async def soft_delete_content(conn: AsyncDBTX, *, id: UUID) -> int:

@@ -35,17 +35,25 @@ WHERE slug = $1 AND deleted_at IS NULL
 LIST_ORGANIZATIONS: Final = """-- name: ListOrganizations :many
 SELECT id, name, slug, description, logo_url, website_url, owner_id, created_at, updated_at, deleted_at FROM organizations
 WHERE (deleted_at IS NULL OR $1::boolean)
-  AND (
-    $2::text IS NULL
-    OR name ILIKE '%' || replace(replace(replace($2::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-  )
 ORDER BY name, id
-LIMIT $4 OFFSET $3
+LIMIT $3 OFFSET $2
 """
 
 RESTORE_ORGANIZATION: Final = """-- name: RestoreOrganization :execrows
 UPDATE organizations SET deleted_at = NULL
 WHERE id = $1 AND deleted_at IS NOT NULL
+"""
+
+SEARCH_ORGANIZATIONS: Final = """-- name: SearchOrganizations :many
+WITH organizations AS MATERIALIZED (
+    -- named after the table it reads, so the rows are models.Organization
+    SELECT id, name, slug, description, logo_url, website_url, owner_id, created_at, updated_at, deleted_at FROM organizations
+    WHERE (deleted_at IS NULL OR $3::boolean)
+      AND name ILIKE '%' || replace(replace(replace($4::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+)
+SELECT id, name, slug, description, logo_url, website_url, owner_id, created_at, updated_at, deleted_at FROM organizations
+ORDER BY name, id
+LIMIT $2 OFFSET $1
 """
 
 SOFT_DELETE_ORGANIZATION: Final = """-- name: SoftDeleteOrganization :execrows
@@ -109,16 +117,13 @@ def list_organizations(
     conn: DBTX,
     *,
     include_deleted: bool,
-    search: str | None = None,
     skip_rows: int,
     max_rows: int,
 ) -> list[models.Organization]:
-    """Organizations by name; search matches the name, ignoring case, with
-    % _ and \\ matched literally.
-    """
+    """Organizations by name. To search names, use SearchOrganizations."""
     return conn.fetch_all(
         LIST_ORGANIZATIONS,
-        (include_deleted, search, skip_rows, max_rows),
+        (include_deleted, skip_rows, max_rows),
         models.Organization,
     )
 
@@ -126,6 +131,25 @@ def list_organizations(
 def restore_organization(conn: DBTX, *, id: UUID) -> int:
     """Undo a soft delete (content unpublished by it stays unpublished)."""
     return conn.execute(RESTORE_ORGANIZATION, (id,))
+
+
+def search_organizations(
+    conn: DBTX,
+    *,
+    skip_rows: int,
+    max_rows: int,
+    include_deleted: bool,
+    search: str,
+) -> list[models.Organization]:
+    """Organizations whose name contains search, ignoring case, with % _ and \\
+    matched literally, by name. The matches are found first (the trigram index)
+    and then sorted, as in SearchContent.
+    """
+    return conn.fetch_all(
+        SEARCH_ORGANIZATIONS,
+        (skip_rows, max_rows, include_deleted, search),
+        models.Organization,
+    )
 
 
 def soft_delete_organization(conn: DBTX, *, id: UUID) -> int:

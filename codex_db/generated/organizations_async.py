@@ -14,6 +14,7 @@ from codex_db.generated.organizations import (
     GET_ORGANIZATION_BY_SLUG,
     LIST_ORGANIZATIONS,
     RESTORE_ORGANIZATION,
+    SEARCH_ORGANIZATIONS,
     SOFT_DELETE_ORGANIZATION,
     UPDATE_ORGANIZATION,
     CreateOrganizationParams,
@@ -59,16 +60,13 @@ async def list_organizations(
     conn: AsyncDBTX,
     *,
     include_deleted: bool,
-    search: str | None = None,
     skip_rows: int,
     max_rows: int,
 ) -> list[models.Organization]:
-    """Organizations by name; search matches the name, ignoring case, with
-    % _ and \\ matched literally.
-    """
+    """Organizations by name. To search names, use SearchOrganizations."""
     return await conn.fetch_all(
         LIST_ORGANIZATIONS,
-        (include_deleted, search, skip_rows, max_rows),
+        (include_deleted, skip_rows, max_rows),
         models.Organization,
     )
 
@@ -76,6 +74,25 @@ async def list_organizations(
 async def restore_organization(conn: AsyncDBTX, *, id: UUID) -> int:
     """Undo a soft delete (content unpublished by it stays unpublished)."""
     return await conn.execute(RESTORE_ORGANIZATION, (id,))
+
+
+async def search_organizations(
+    conn: AsyncDBTX,
+    *,
+    skip_rows: int,
+    max_rows: int,
+    include_deleted: bool,
+    search: str,
+) -> list[models.Organization]:
+    """Organizations whose name contains search, ignoring case, with % _ and \\
+    matched literally, by name. The matches are found first (the trigram index)
+    and then sorted, as in SearchContent.
+    """
+    return await conn.fetch_all(
+        SEARCH_ORGANIZATIONS,
+        (skip_rows, max_rows, include_deleted, search),
+        models.Organization,
+    )
 
 
 async def soft_delete_organization(conn: AsyncDBTX, *, id: UUID) -> int:

@@ -4,7 +4,9 @@ Values travel as PostgreSQL text both ways: every column is selected as
 ``::text`` and every value from the UI is bound with psycopg's ``%t``
 placeholder (text of unknown type), so the server parses it as the column's
 own type. Pagination is keyset on ``(sort column, primary key)`` when the table
-has a primary key, else by offset.
+has a primary key, both ways (``after`` the last row of a page, ``before``
+its first), else by offset. Counts are exact up to a limit and the planner's
+estimate above it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from codex_db.studio._http import HTTPError, Request
 __all__ = [
     "COUNT_TIMEOUT_MS",
     "DELETED_MODES",
+    "EXACT_COUNT_LIMIT",
     "MAX_PAGE_SIZE",
     "OPERATORS",
     "PAGE_SIZE",
     "Browse",
+    "Count",
     "Filter",
     "Page",
     "Row",
     "count_rows",
+    "estimate_rows",
     "fetch_page",
     "fetch_row",
     "key_condition",
@@ -54,6 +59,8 @@ DELETED_MODES = ("hide", "show", "only")
 PAGE_SIZE = 50
 COUNT_TIMEOUT_MS = 3000
 MAX_PAGE_SIZE = 500
+#: Above this many rows (the planner's estimate), a count is the estimate, shown ``~N``.
+EXACT_COUNT_LIMIT = 500_000
 
 Row = tuple[str | None, ...]
 
@@ -74,18 +81,35 @@ class Browse(msgspec.Struct, frozen=True):
     filters: tuple[Filter, ...] = ()
     deleted: str = "hide"
     after: tuple[str | None, ...] | None = None
+    before: tuple[str | None, ...] | None = None
+    """The cursor of a "previous page": rows just before it (``after`` is then ``None``)."""
     offset: int = 0
     limit: int = PAGE_SIZE
+    columns: tuple[str, ...] = ()
+    """The columns to show, in table order (empty: all of them)."""
+
+
+class Count(msgspec.Struct, frozen=True):
+    """How many rows match: exact, or the planner's estimate (shown ``~N``)."""
+
+    rows: int
+    exact: bool = True
+
+    def __str__(self) -> str:
+        return str(self.rows) if self.exact else f"~{self.rows}"
 
 
 class Page(msgspec.Struct, frozen=True):
-    """One page of rows as text, the number of matching rows and where the next page starts."""
+    """One page of rows as text, the number of matching rows and where its neighbours start."""
 
     rows: list[Row]
-    total: int | None
-    """``None`` when counting took longer than `COUNT_TIMEOUT_MS`."""
+    total: Count
     next_after: tuple[str | None, ...] | None = None
+    """The cursor of the next page (keyset), ``None`` on the last page."""
+    prev_before: tuple[str | None, ...] | None = None
+    """The cursor of the previous page (keyset), ``None`` on the first page."""
     next_offset: int | None = None
+    prev_offset: int | None = None
 
 
 def parse_browse(table: Table, request: Request) -> Browse:
@@ -101,34 +125,59 @@ def parse_browse(table: Table, request: Request) -> Browse:
         desc=request.arg("dir") == "desc",
         filters=_filters(table, request),
         deleted=deleted,
-        after=_after(table, sort, request.arg("after")),
+        after=_cursor_arg(table, sort, request.arg("after")),
+        before=None if request.arg("after") else _cursor_arg(table, sort, request.arg("before")),
         offset=_int(request.arg("offset", "0"), "offset", 0, 10**9),
         limit=_int(request.arg("limit", str(PAGE_SIZE)), "limit", 1, MAX_PAGE_SIZE),
+        columns=_columns(table, request),
     )
 
 
-def fetch_page(conn: psycopg.Connection[Any], table: Table, browse: Browse) -> Page:
-    """The rows *browse* selects from *table*, one page of them, and the total count."""
+def fetch_page(
+    conn: psycopg.Connection[Any],
+    table: Table,
+    browse: Browse,
+    *,
+    exact_limit: int = EXACT_COUNT_LIMIT,
+) -> Page:
+    """The rows *browse* selects from *table*, one page of them, and the count of all of them.
+
+    The count is exact when the planner expects at most *exact_limit* rows
+    (and counting takes under `COUNT_TIMEOUT_MS`), else its estimate.
+    """
     where, params = _where(table, browse)
-    total = count_rows(conn, table, where, params)
+    total = count_rows(conn, table, where, params, exact_limit=exact_limit)
+    backwards = browse.before is not None
     keyset, keyset_params = _keyset(table, browse)
     query = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT {}{}").format(
         _select(table),
         table.ident,
         _and(where + keyset),
-        _order(table, browse),
+        _order(table, browse, reverse=backwards),
         sql.Literal(browse.limit + 1),
         sql.SQL("") if table.primary_key else sql.SQL(" OFFSET {}").format(browse.offset),
     )
     rows: list[Row] = conn.execute(query, params + keyset_params).fetchall()
     more = len(rows) > browse.limit
     rows = rows[: browse.limit]
-    page = Page(rows, total)
-    if more and table.primary_key:
-        return msgspec.structs.replace(page, next_after=_cursor(table, browse, rows[-1]))
-    if more:
-        return msgspec.structs.replace(page, next_offset=browse.offset + browse.limit)
-    return page
+    if not table.primary_key:
+        return Page(
+            rows,
+            total,
+            next_offset=browse.offset + browse.limit if more else None,
+            prev_offset=max(browse.offset - browse.limit, 0) if browse.offset else None,
+        )
+    if backwards:
+        rows.reverse()
+    first, last = (rows[0], rows[-1]) if rows else (None, None)
+    has_next = more if not backwards else True
+    has_prev = more if backwards else browse.after is not None
+    return Page(
+        rows,
+        total,
+        next_after=_cursor(table, browse, last) if has_next and last else None,
+        prev_before=_cursor(table, browse, first) if has_prev and first else None,
+    )
 
 
 def select_matching(table: Table, browse: Browse, limit: int) -> tuple[sql.Composed, list[Any]]:
@@ -144,17 +193,47 @@ def select_matching(table: Table, browse: Browse, limit: int) -> tuple[sql.Compo
 
 
 def count_rows(
-    conn: psycopg.Connection[Any], table: Table, where: list[sql.Composable], params: list[Any]
-) -> int | None:
-    """How many rows match *where*, or ``None`` if counting takes over `COUNT_TIMEOUT_MS`."""
+    conn: psycopg.Connection[Any],
+    table: Table,
+    where: list[sql.Composable],
+    params: list[Any],
+    *,
+    exact_limit: int = EXACT_COUNT_LIMIT,
+) -> Count:
+    """How many rows match *where*: exact up to *exact_limit*, else the planner's estimate.
+
+    The estimate is also the answer when counting takes over `COUNT_TIMEOUT_MS`.
+    """
+    estimate = estimate_rows(conn, table, where, params)
+    if estimate > exact_limit:
+        return Count(estimate, exact=False)
     count = sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, _and(where))
     try:
         with conn.transaction():
             shorten_statement_timeout(conn, COUNT_TIMEOUT_MS)
             row = conn.execute(count, params).fetchone()
     except psycopg.errors.QueryCanceled:
-        return None
-    return int(row[0]) if row else 0
+        return Count(estimate, exact=False)
+    return Count(int(row[0]) if row else 0)
+
+
+def estimate_rows(
+    conn: psycopg.Connection[Any], table: Table, where: list[sql.Composable], params: list[Any]
+) -> int:
+    """The planner's idea of how many rows match *where*, without reading them.
+
+    ``pg_class.reltuples`` for a whole analyzed table, else the row estimate
+    of ``EXPLAIN`` (views, filters, tables never analyzed).
+    """
+    if not where and table.kind in ("table", "materialized view"):
+        query = "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass"
+        name = sql.Identifier(table.schema, table.name).as_string(conn)
+        row = conn.execute(query, (name,)).fetchone()
+        if row and int(row[0]) >= 0:
+            return int(row[0])
+    plan = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(table.ident, _and(where))
+    found = conn.execute(plan, params).fetchone()
+    return int(found[0][0]["Plan"]["Plan Rows"]) if found else 0
 
 
 def shorten_statement_timeout(conn: psycopg.Connection[Any], ms: int) -> None:
@@ -204,7 +283,15 @@ def _filters(table: Table, request: Request) -> tuple[Filter, ...]:
     return tuple(found)
 
 
-def _after(table: Table, sort: str | None, text: str) -> tuple[str | None, ...] | None:
+def _columns(table: Table, request: Request) -> tuple[str, ...]:
+    """The ``col`` fields, checked and in table order; none (or only blanks) means all."""
+    chosen = {name for name in request.args("col") if name}
+    for name in chosen:
+        table.column(name)
+    return tuple(name for name in table.column_names if name in chosen)
+
+
+def _cursor_arg(table: Table, sort: str | None, text: str) -> tuple[str | None, ...] | None:
     if not text:
         return None
     size = len(table.primary_key) + (sort is not None)
@@ -263,32 +350,47 @@ def _and(parts: list[sql.Composable]) -> sql.Composable:
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(sql.SQL("({})").format(p) for p in parts)
 
 
-def _order(table: Table, browse: Browse) -> sql.Composable:
-    direction = sql.SQL(" DESC" if browse.desc else "")
+def _order(table: Table, browse: Browse, *, reverse: bool = False) -> sql.Composable:
+    """The page order (nulls last), or with *reverse* its exact opposite (to read backwards).
+
+    Columns are qualified with the table: a bare name in ``ORDER BY`` means the
+    output column of that name, here its ``::text``, which would sort numbers
+    as text (``10`` before ``9``) and never use an index.
+    """
+    direction = sql.SQL(" DESC" if browse.desc != reverse else "")
+    nulls = sql.SQL(" NULLS FIRST" if reverse else " NULLS LAST")
+
+    def column(name: str) -> sql.Composable:
+        return ident(table.schema, table.name, name)
+
     terms: list[sql.Composable] = []
     if browse.sort is not None:
-        terms.append(sql.SQL("{}{} NULLS LAST").format(ident(browse.sort), direction))
-    terms.extend(sql.SQL("{}{}").format(ident(k), direction) for k in table.primary_key)
+        terms.append(sql.SQL("{}{}{}").format(column(browse.sort), direction, nulls))
+    terms.extend(sql.SQL("{}{}").format(column(k), direction) for k in table.primary_key)
     return sql.SQL(", ").join(terms) if terms else sql.SQL("1")
 
 
 def _keyset(table: Table, browse: Browse) -> tuple[list[sql.Composable], list[Any]]:
-    """The condition for rows after the cursor, in ``ORDER BY`` order (nulls last)."""
-    if browse.after is None:
+    """The condition for rows after (or before) the cursor, in ``ORDER BY`` order (nulls last)."""
+    cursor = browse.after if browse.after is not None else browse.before
+    if cursor is None:
         return [], []
+    before = browse.after is None
     pk = sql.SQL(", ").join(ident(k) for k in table.primary_key)
     marks = sql.SQL(", ").join(sql.SQL("%t") for _ in table.primary_key)
-    cmp = sql.SQL("<" if browse.desc else ">")
-    after_pk = sql.SQL("({}) {} ({})").format(pk, cmp, marks)
+    cmp = sql.SQL("<" if browse.desc != before else ">")
+    beyond_pk = sql.SQL("({}) {} ({})").format(pk, cmp, marks)
     if browse.sort is None:
-        return [after_pk], list(browse.after)
+        return [beyond_pk], list(cursor)
     column = ident(browse.sort)
-    value, *key = browse.after
+    value, *key = cursor
+    if value is None and before:  # every non-null value comes before the nulls
+        part = sql.SQL("({c} IS NULL AND {pk}) OR {c} IS NOT NULL").format(c=column, pk=beyond_pk)
+        return [part], key
     if value is None:
-        return [sql.SQL("{} IS NULL AND {}").format(column, after_pk)], key
-    part = sql.SQL("{c} {cmp} %t OR ({c} = %t AND {pk}) OR {c} IS NULL").format(
-        c=column, cmp=cmp, pk=after_pk
-    )
+        return [sql.SQL("{} IS NULL AND {}").format(column, beyond_pk)], key
+    template = "{c} {cmp} %t OR ({c} = %t AND {pk})" + ("" if before else " OR {c} IS NULL")
+    part = sql.SQL(template).format(c=column, cmp=cmp, pk=beyond_pk)
     return [part], [value, value, *key]
 
 

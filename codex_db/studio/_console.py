@@ -7,18 +7,25 @@ none, the studio's user with plain reads only). The statement runs inside a
 set locally, that is always rolled back. And it is sent as a prepared
 statement, which PostgreSQL refuses to hold more than one command, so
 ``COMMIT; DELETE ...`` cannot leave the transaction.
+
+``EXPLAIN`` and ``EXPLAIN ANALYZE`` (`EXPLAIN_MODES`) wrap the statement in
+``EXPLAIN (FORMAT JSON)`` and run it the same way, as the same role; ANALYZE
+executes the statement, so it is only offered for reads (``SELECT``,
+``WITH``, ``TABLE``, ``VALUES``), and any write in them still fails in the
+read-only transaction.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 import psycopg
 
 from codex_db.studio._console_role import ConsoleRole
 
-__all__ = ["ConsoleResult", "refusal", "run_console"]
+__all__ = ["EXPLAIN_MODES", "ConsoleResult", "refusal", "run_console"]
 
 #: Statements that only read, by their first word (``EXPLAIN ANALYZE`` of a write still fails).
 _PLAIN_READS = {"select", "with", "table", "values", "explain", "show"}
@@ -39,6 +46,14 @@ _WORD = re.compile(r"[A-Za-z_]+")
 #: ``U&"..."`` spells any name with escapes, past the list above.
 _UNICODE_NAME = re.compile(r"\bu&[\"']", re.IGNORECASE)
 
+#: Console modes besides running the statement: the prefix each one adds to it.
+EXPLAIN_MODES = {
+    "explain": "EXPLAIN (FORMAT JSON) ",
+    "analyze": "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ",
+}
+#: What EXPLAIN ANALYZE may run: statements that read, by their first word.
+_ANALYZABLE = {"select", "with", "table", "values"}
+
 
 class ConsoleResult(msgspec.Struct, frozen=True):
     """What a console statement returned: columns, the first rows, or its error."""
@@ -48,30 +63,49 @@ class ConsoleResult(msgspec.Struct, frozen=True):
     truncated: bool = False
     status: str = ""
     error: str | None = None
+    plan: list[Any] | None = None
+    """What ``EXPLAIN (FORMAT JSON)`` returned, in the explain modes."""
 
 
 def run_console(
-    console: ConsoleRole, query: str, *, timeout: float, lock_timeout: float, max_rows: int
+    console: ConsoleRole,
+    query: str,
+    *,
+    timeout: float,
+    lock_timeout: float,
+    max_rows: int,
+    explain: str = "",
 ) -> ConsoleResult:
     """Run *query* as *console*'s role, read-only, within *timeout* s, keeping *max_rows* rows.
 
-    Refusals, database errors and timeouts come back in ``error``.
+    With *explain* (a key of `EXPLAIN_MODES`) its plan comes back instead, in
+    ``plan``. Refusals, database errors and timeouts come back in ``error``.
     """
-    refused = refusal(console, query)
+    refused = refusal(console, query, explain=explain)
     if refused:
         return ConsoleResult(error=refused)
+    statement = EXPLAIN_MODES[explain] + query.strip().rstrip(";") if explain else query
     try:
         with _connect(console.conninfo) as conn:
-            return _run(conn, console, query, (timeout, lock_timeout), max_rows)
+            return _run(conn, console, statement, (timeout, lock_timeout), max_rows)
     except psycopg.Error as exc:
         return ConsoleResult(error=str(exc).strip() or type(exc).__name__)
 
 
-def refusal(console: ConsoleRole, query: str) -> str | None:
-    """Why *console* will not run *query*, or ``None`` when it may."""
+def refusal(console: ConsoleRole, query: str, *, explain: str = "") -> str | None:
+    """Why *console* will not run *query* (in mode *explain*), or ``None`` when it may."""
     if console.mode == "off":
         return f"the SQL console is off: {console.reason}"
     words = _leading_words(query)
+    if explain and explain not in EXPLAIN_MODES:
+        return f"unknown console mode {explain!r}: expected explain or analyze"
+    if explain and words[0] == "explain":
+        return "the statement is an EXPLAIN already: press run, or leave out the EXPLAIN"
+    if explain == "analyze" and words[0] not in _ANALYZABLE:
+        return (
+            "EXPLAIN ANALYZE runs the statement, so only reads (SELECT, WITH, TABLE, VALUES)"
+            f" here, not {words[0].upper()!r}: use EXPLAIN for the plan alone"
+        )
     if words[:2] == ["prepare", "transaction"]:
         return "PREPARE TRANSACTION would keep the console's locks after it ends: not allowed"
     if console.mode == "reader":
@@ -162,6 +196,10 @@ def _run(
             cur.execute(query, prepare=True)
             if cur.description is None:
                 return ConsoleResult(status=cur.statusmessage or "")
+            if query.startswith(tuple(EXPLAIN_MODES.values())):
+                found = cur.fetchone()
+                plan = found[0] if found else []
+                return ConsoleResult(plan=plan if isinstance(plan, list) else [])
             rows = cur.fetchmany(max_rows + 1)
             return ConsoleResult(
                 columns=[d.name for d in cur.description],

@@ -31,6 +31,8 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
     """Rows an export (CSV, JSON) sends at most."""
     lock_timeout: float = 1.0
     """Seconds any query (pages and console) may wait for a lock (``lock_timeout``)."""
+    exact_count_limit: int = 500_000
+    """Above this many rows (the planner's estimate) pages show the estimate, ``~N``."""
 
     @property
     def database(self) -> str:
@@ -38,17 +40,22 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
         return display(self.url)
 
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
-        """A new autocommit connection for one request, with the page and lock timeouts.
+        """A new autocommit connection for one request, with the page and lock timeouts, in UTC.
 
         Close it (``with``) when done. A query over the limits raises
-        `psycopg.errors.QueryCanceled`.
+        `psycopg.errors.QueryCanceled`. Timestamps read and typed on the pages
+        are UTC, whatever the server's ``TimeZone``.
         """
         conn = psycopg.connect(
             self.url, autocommit=True, connect_timeout=10, application_name="codex-db studio"
         )
-        settings = [("statement_timeout", self.page_timeout), ("lock_timeout", self.lock_timeout)]
-        for name, seconds in settings:
-            conn.execute("SELECT set_config(%s, %s, false)", (name, f"{int(seconds * 1000)}"))
+        settings = [
+            ("statement_timeout", f"{int(self.page_timeout * 1000)}"),
+            ("lock_timeout", f"{int(self.lock_timeout * 1000)}"),
+            ("TimeZone", "UTC"),
+        ]
+        for name, value in settings:
+            conn.execute("SELECT set_config(%s, %s, false)", (name, value))
         return conn
 
     def page(self, title: str, body: _render.Html, status: int = 200) -> Response:

@@ -1,6 +1,14 @@
-"""The ``--write`` pages: row forms, the confirm step that shows the SQL, and applying it."""
+"""The ``--write`` pages: row forms, the confirm step that shows the SQL, and applying it.
+
+The grid's inline editor posts the same update form (one value) with a
+``back`` field, the table page it came from: the confirm page keeps it, and
+after **run it** (or when nothing changed) the browser returns there. Only a
+path of the same table's page is taken as ``back``.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import psycopg
 
@@ -60,30 +68,32 @@ def preview_page(ctx: Context, request: Request, key: str) -> Response:
     """``POST /t/<table>/preview``: the SQL a change will run, and the button that runs it."""
     table = _editable(ctx, key)
     change = parse_change(table, request)
+    back = _back(table, request)
     with ctx.connect() as conn:
         if change.action != "insert":
             current = fetch_row(conn, table, list(change.key))
             if change.action == "update":
                 change = changed_values(table, current, change)
                 if not change.values:
-                    return redirect(_row_href(table, change.key, "unchanged"))
-        return _confirm(ctx, conn, table, change, error=None)
+                    return redirect(_done_href(table, change.key, "unchanged", back))
+        return _confirm(ctx, conn, table, change, error=None, back=back)
 
 
 def apply_page(ctx: Context, request: Request, key: str) -> Response:
     """``POST /t/<table>/apply``: run the confirmed change in one transaction."""
     table = _editable(ctx, key)
     change = parse_change(table, request)
+    back = _back(table, request)
     with ctx.connect() as conn:
         try:
             new_key = apply_change(conn, table, change)
         except NoRowError as exc:
             raise HTTPError(409, str(exc)) from None
         except psycopg.Error as exc:
-            return _confirm(ctx, conn, table, change, error=exc)
-    if change.action == "delete":
+            return _confirm(ctx, conn, table, change, error=exc, back=back)
+    if change.action == "delete" and not back:
         return redirect(table_href(table.key, "", [("msg", "deleted")]))
-    return redirect(_row_href(table, new_key, _DONE[change.action]))
+    return redirect(_done_href(table, new_key, _DONE[change.action], back))
 
 
 def redirect(location: str) -> Response:
@@ -109,17 +119,21 @@ def _confirm(
     table: Table,
     change: Change,
     error: psycopg.Error | None,
+    back: str = "",
 ) -> Response:
     text = statement(table, change, literal=True).as_string(conn)
     fields = [("action", change.action), *(("k", k) for k in change.key)]
     for name, value in change.values.items():
         fields.append((f"n.{name}", "1") if value is None else (f"v.{name}", value))
+    if back:
+        fields.append(("back", back))
     run = button_form(table_href(table.key, "/apply"), "run it", fields, ctx.csrf)
-    back = link(_row_href(table, change.key) if change.key else table_href(table.key), "cancel")
+    cancel = back or (_row_href(table, change.key) if change.key else table_href(table.key))
+    back_link = link(cancel, "cancel")
     problem = f'<div class="error">{e(describe_error(error))}</div>' if error else ""
     body = (
         f"{problem}<p>This statement runs in its own transaction:</p>"
-        f'<pre class="sql">{e(text)}</pre><p>{run} {back}</p>'
+        f'<pre class="sql">{e(text)}</pre><p>{run} {back_link}</p>'
     )
     status = 200 if error is None else (409 if (error.sqlstate or "").startswith("23") else 400)
     return ctx.page(f"Confirm {change.action} on {table.key}", Html(body), status=status)
@@ -153,6 +167,31 @@ def _checkbox(name: str, label: str, *, checked: bool) -> str:
 def _key(table: Table, row: Row) -> list[str]:
     names = table.column_names
     return [row[names.index(k)] or "" for k in table.primary_key]
+
+
+def _back(table: Table, request: Request) -> str:
+    """The ``back`` field rebuilt as this table's page (its query kept), else ``""``.
+
+    Anything but a path of this table's page is a 400 error: ``back`` never
+    leads to another origin or page.
+    """
+    back = request.arg("back")
+    if not back:
+        return ""
+    parts = urlsplit(back)
+    if parts.scheme or parts.netloc or unquote(parts.path) != f"/t/{table.key}":
+        page = table_href(table.key)
+        raise HTTPError(400, f"back must be a page of table {table.key!r}, like {page}?...")
+    return table_href(table.key, "", parse_qsl(parts.query, keep_blank_values=True))
+
+
+def _done_href(table: Table, key: tuple[str, ...] | list[str], msg: str, back: str) -> str:
+    """Where to go after a change: *back* (with its notice) or the row page."""
+    if not back:
+        return _row_href(table, key, msg)
+    query = parse_qsl(urlsplit(back).query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k != "msg"]
+    return table_href(table.key, "", [*kept, ("msg", msg)])
 
 
 def _row_href(table: Table, key: tuple[str, ...] | list[str], msg: str = "") -> str:

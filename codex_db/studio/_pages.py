@@ -14,7 +14,9 @@ from codex_db.studio._browse import (
     DELETED_MODES,
     OPERATORS,
     Browse,
+    Count,
     Filter,
+    Page,
     Row,
     fetch_page,
     fetch_row,
@@ -24,11 +26,12 @@ from codex_db.studio._browse import (
 from codex_db.studio._catalog import Catalog, Table, load_catalog
 from codex_db.studio._context import Context
 from codex_db.studio._forms import row_forms
+from codex_db.studio._grid import browse_params, column_picker, fk_url, rows_grid, value_html
 from codex_db.studio._http import Request, Response
 from codex_db.studio._render import Html, e, grid, hidden, link, table_href, value_cell
 from codex_db.studio._structure import structure
 
-__all__ = ["browse_params", "row_page", "row_url", "table_list", "table_page"]
+__all__ = ["row_page", "table_list", "table_page"]
 
 _NOTICES = {
     "inserted": "Row inserted.",
@@ -43,7 +46,7 @@ def table_list(ctx: Context, request: Request) -> Response:
     """``/``: every table and view with its row count."""
     with ctx.connect() as conn:
         catalog = load_catalog(conn)
-        counts = _counts(conn, list(catalog.tables.values()))
+        counts = _counts(conn, list(catalog.tables.values()), ctx.exact_count_limit)
     rows = [
         [
             Html(f"<td>{link(table_href(t.key), t.key)}</td>"),
@@ -65,13 +68,16 @@ def table_page(ctx: Context, request: Request, key: str) -> Response:
         catalog = load_catalog(conn)
         table = catalog.table(key)
         browse = parse_browse(table, request)
-        page = fetch_page(conn, table, browse)
+        page = fetch_page(conn, table, browse, exact_limit=ctx.exact_count_limit)
+    csrf = ctx.csrf if ctx.write else ""
     parts = [
         _notice(request),
         _toolbar(ctx, table, browse, page.total),
         _filter_form(table, browse),
-        _rows(catalog, table, page.rows, browse),
-        _pager(table, browse, page.next_after, page.next_offset),
+        column_picker(table, browse),
+        _pager(table, browse, page),
+        rows_grid(catalog, table, page.rows, browse, csrf=csrf),
+        _pager(table, browse, page),
         structure(table),
     ]
     return ctx.page(f"{table.key} ({table.kind})", Html("".join(parts)))
@@ -96,52 +102,36 @@ def row_page(ctx: Context, request: Request, key: str) -> Response:
     return ctx.page(title, Html("".join(parts)))
 
 
-def row_url(table: Table, row: Row) -> str | None:
-    """The row page of *row*, or ``None`` when *table* has no primary key."""
-    if not table.primary_key:
-        return None
-    names = table.column_names
-    return table_href(
-        table.key, "/row", [("k", row[names.index(k)] or "") for k in table.primary_key]
-    )
-
-
-def browse_params(browse: Browse, **changes: Any) -> list[tuple[str, str]]:
-    """The query string of *browse* with *changes*, without the page position."""
-    browse = msgspec.structs.replace(browse, **changes)
-    params: list[tuple[str, str]] = []
-    if browse.sort:
-        params += [("sort", browse.sort), ("dir", "desc" if browse.desc else "asc")]
-    for item in browse.filters:
-        params += [("fc", item.column), ("fo", item.op), ("fv", item.value)]
-    if browse.deleted != "hide":
-        params.append(("deleted", browse.deleted))
-    return params
-
-
-def _counts(conn: psycopg.Connection[Any], tables: list[Table]) -> dict[str, str]:
-    """Exact row counts within 3 seconds, else the planner's estimates (``~N``)."""
-    if not tables:
-        return {}
-    counts = sql.SQL(", ").join(
-        sql.SQL("(SELECT count(*) FROM {})").format(t.ident) for t in tables
-    )
+def _counts(conn: psycopg.Connection[Any], tables: list[Table], limit: int) -> dict[str, str]:
+    """Row counts: ``~N`` (``pg_class.reltuples``) above *limit*, else exact within 3 s."""
+    estimates = _estimates(conn, tables)
+    found = {t.key: f"~{estimates[t.key]}" for t in tables if estimates[t.key] > limit}
+    exact = [t for t in tables if t.key not in found]
+    if not exact:
+        return found
+    counts = sql.SQL(", ").join(sql.SQL("(SELECT count(*) FROM {})").format(t.ident) for t in exact)
     try:
         with conn.transaction():
             shorten_statement_timeout(conn, COUNT_TIMEOUT_MS)
             row = conn.execute(sql.SQL("SELECT {}").format(counts), []).fetchone()
     except psycopg.Error:
         row = None
-    if row is not None:
-        return {t.key: str(n) for t, n in zip(tables, row, strict=True)}
-    return {t.key: f"~{_estimate(conn, t)}" for t in tables}
+    for index, table in enumerate(exact):
+        estimate = f"~{max(estimates[table.key], 0)}"
+        found[table.key] = str(row[index]) if row is not None else estimate
+    return found
 
 
-def _estimate(conn: psycopg.Connection[Any], table: Table) -> int:
-    query = "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass"
-    name = sql.Identifier(table.schema, table.name).as_string(conn)
-    row = conn.execute(query, (name,)).fetchone()
-    return int(row[0]) if row else 0
+def _estimates(conn: psycopg.Connection[Any], tables: list[Table]) -> dict[str, int]:
+    """``pg_class.reltuples`` of each table: ``-1`` when never analyzed (and for views)."""
+    names = [sql.Identifier(t.schema, t.name).as_string(conn) for t in tables]
+    rows = conn.execute(
+        "SELECT n, c.reltuples::bigint FROM unnest(%s::text[]) AS n"
+        " JOIN pg_class c ON c.oid = n::regclass",
+        (names,),
+    ).fetchall()
+    by_name = {str(n): int(r) if r is not None else -1 for n, r in rows}
+    return {t.key: by_name.get(name, -1) for t, name in zip(tables, names, strict=True)}
 
 
 def _notice(request: Request) -> Html:
@@ -149,9 +139,11 @@ def _notice(request: Request) -> Html:
     return Html(f'<p class="notice">{e(text)}</p>') if text else Html("")
 
 
-def _toolbar(ctx: Context, table: Table, browse: Browse, total: int | None) -> Html:
-    counted = f"{total} matching row{'s' if total != 1 else ''}"
-    items = [e(counted if total is not None else "too many matching rows to count quickly")]
+def _toolbar(ctx: Context, table: Table, browse: Browse, total: Count) -> Html:
+    counted = f"{total} matching row{'s' if total.rows != 1 else ''}"
+    if not total.exact:
+        counted += " (the planner's estimate)"
+    items = [e(counted)]
     if table.soft_delete:
         labels = {"hide": "hide deleted", "show": "show deleted", "only": "only deleted"}
         for mode in DELETED_MODES:
@@ -163,7 +155,7 @@ def _toolbar(ctx: Context, table: Table, browse: Browse, total: int | None) -> H
             )
     if ctx.write and table.editable:
         items.append(link(table_href(table.key, "/new"), "insert a row"))
-    params = browse_params(browse)
+    params = browse_params(browse, columns=())
     exports = [
         link(table_href(table.key, "/export", [*params, ("format", fmt)]), fmt.upper())
         for fmt in ("csv", "json")
@@ -177,12 +169,13 @@ def _filter_form(table: Table, browse: Browse) -> Html:
     keep = [
         hidden(k, v)
         for k, v in browse_params(browse, filters=())
-        if k in ("sort", "dir", "deleted")
+        if k in ("sort", "dir", "deleted", "col", "limit")
     ]
     clear = link(table_href(table.key, "", browse_params(browse, filters=())), "clear filters")
     action = e(table_href(table.key))
     return Html(
-        f'<form method="get" action="{action}"><fieldset><legend>Filters</legend>'
+        f'<form method="get" action="{action}" class="filters"><fieldset>'
+        "<legend>Filters <span class='muted'>(press / to type)</span></legend>"
         f"{''.join(rows)}{''.join(keep)}<button>apply</button> {clear}</fieldset></form>"
     )
 
@@ -205,60 +198,25 @@ def _options(choices: Iterable[tuple[str, str]], selected: str) -> Html:
     )
 
 
-def _rows(catalog: Catalog, table: Table, rows: list[Row], browse: Browse) -> Html:
-    headers: list[Html | str] = [""] if table.primary_key else []
-    for column in table.columns:
-        desc = browse.sort == column.name and not browse.desc
-        arrow = (" ▼" if browse.desc else " ▲") if browse.sort == column.name else ""
-        url = table_href(table.key, "", browse_params(browse, sort=column.name, desc=desc))
-        headers.append(Html(f"{link(url, column.name + arrow, title=column.type)}"))
-    cells = [_row_cells(catalog, table, row) for row in rows]
-    deleted = table.column_names.index("deleted_at") if table.soft_delete else None
-    classes = ["deleted" if deleted is not None and r[deleted] else "" for r in rows]
-    if not rows:
-        return Html('<p class="muted">No rows.</p>')
-    return grid(headers, cells, classes, css_class="rows")
-
-
-def _row_cells(catalog: Catalog, table: Table, row: Row) -> list[Html]:
-    url = row_url(table, row)
-    cells = [Html(f"<td>{link(url, 'open')}</td>")] if url else []
-    cells += [
-        value_cell(v, url=_fk_url(catalog, table, row, c))
-        for c, v in zip(table.column_names, row, strict=True)
-    ]
-    return cells
-
-
-def _fk_url(catalog: Catalog, table: Table, row: Row, column: str) -> str | None:
-    """Where the foreign-key value in *column* points: the row, or a filter on its table."""
-    fk = table.link_of(column)
-    if fk is None:
-        return None
-    names = table.column_names
-    values = dict(zip(fk.target_columns, (row[names.index(c)] for c in fk.columns), strict=True))
-    if None in values.values():
-        return None
-    target = catalog.tables[fk.target]
-    if set(target.primary_key) == set(values):
-        return table_href(target.key, "/row", [("k", values[k] or "") for k in target.primary_key])
-    params = [p for k, v in values.items() for p in (("fc", k), ("fo", "eq"), ("fv", v or ""))]
-    return table_href(target.key, "", [*params, ("deleted", "show")])
-
-
-def _pager(
-    table: Table, browse: Browse, after: tuple[str | None, ...] | None, offset: int | None
-) -> Html:
+def _pager(table: Table, browse: Browse, page: Page) -> Html:
+    """First, previous and next page links (``rel`` prev/next: the arrow keys follow them)."""
+    params = browse_params(browse)
     links = []
-    if browse.after is not None or browse.offset:
-        links.append(link(table_href(table.key, "", browse_params(browse)), "first page"))
-    if after is not None:
-        cursor = msgspec.json.encode(list(after)).decode()
-        params = [*browse_params(browse), ("after", cursor)]
-        links.append(link(table_href(table.key, "", params), "next page"))
-    if offset is not None:
-        params = [*browse_params(browse), ("offset", str(offset))]
-        links.append(link(table_href(table.key, "", params), "next page"))
+    if browse.after is not None or browse.before is not None or browse.offset:
+        links.append(link(table_href(table.key, "", params), "first page"))
+    position: list[tuple[str, str, str]] = []
+    if page.prev_before is not None:
+        position.append(("prev", "before", msgspec.json.encode(list(page.prev_before)).decode()))
+    if page.prev_offset is not None:
+        position.append(("prev", "offset", str(page.prev_offset)))
+    if page.next_after is not None:
+        position.append(("next", "after", msgspec.json.encode(list(page.next_after)).decode()))
+    if page.next_offset is not None:
+        position.append(("next", "offset", str(page.next_offset)))
+    for rel, name, value in position:
+        url = e(table_href(table.key, "", [*params, (name, value)]))
+        label = "previous page" if rel == "prev" else "next page"
+        links.append(Html(f'<a href="{url}" rel="{rel}">{label}</a>'))
     return Html(f'<nav class="pager">{"".join(links)}</nav>')
 
 
@@ -267,7 +225,7 @@ def _row_grid(catalog: Catalog, table: Table, row: Row) -> Html:
         [
             value_cell(c.name),
             value_cell(c.type),
-            value_cell(v, limit=10_000, url=_fk_url(catalog, table, row, c.name)),
+            value_html(c, v, url=fk_url(catalog, table, row, c.name)),
         ]
         for c, v in zip(table.columns, row, strict=True)
     ]
@@ -286,11 +244,10 @@ def _references(conn: psycopg.Connection[Any], catalog: Catalog, table: Table, r
         browse = Browse(filters=filters, limit=_REFERENCE_ROWS)
         page = fetch_page(conn, source, browse)
         more = link(
-            table_href(source.key, "", browse_params(browse)),
-            f"all {'rows' if page.total is None else page.total} in {source.key}",
+            table_href(source.key, "", browse_params(browse)), f"all {page.total} in {source.key}"
         )
         via = e(f"{source.key}.{', '.join(fk.columns)} ({fk.name})")
         parts.append(f"<h2>{e(source.key)}</h2><p>via {via}: {more}</p>")
-        parts.append(_rows(catalog, source, page.rows, browse))
+        parts.append(rows_grid(catalog, source, page.rows, browse))
     heading = "<h2>Referenced by</h2>" if parts else ""
     return Html(heading + "".join(parts))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from urllib.parse import quote, urlencode
 
 from codex_db.studio._http import Response
 
 __all__ = [
     "CSS",
+    "SCRIPT",
     "Html",
     "button_form",
     "e",
@@ -45,7 +47,25 @@ table{border-collapse:collapse;background:#fff;margin:.4em 0}
 td,th{border:1px solid #d6d9e0;padding:3px 8px;text-align:left;vertical-align:top;max-width:28em}
 th{background:#eef0f4;white-space:nowrap}td{overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
-table.rows td{white-space:nowrap;max-width:24em;overflow:hidden;text-overflow:ellipsis}
+.grid{overflow:auto;max-width:100%;max-height:calc(100vh - 5em);border:1px solid #d6d9e0;
+background:#fff;margin:.4em 0}
+table.rows{border-collapse:separate;border-spacing:0;margin:0}
+table.rows td,table.rows th{border:0;border-right:1px solid #d6d9e0;
+border-bottom:1px solid #d6d9e0;white-space:nowrap;max-width:24em;overflow:hidden;
+text-overflow:ellipsis}
+table.rows thead th{position:sticky;top:0;z-index:2}
+table.rows .pin{position:sticky;left:0;z-index:1;background:#fff}
+table.rows th.pin{z-index:3;background:#eef0f4}
+table.rows .open{width:4em;min-width:4em;max-width:4em;box-sizing:border-box}
+table.rows .pin2{left:4em;box-shadow:inset -2px 0 0 #c3c8d2}
+table.rows tr.deleted td{background:#fbeaea}
+table.rows td[title]{text-decoration:underline dotted #9aa3b2}
+table.rows td[data-col]{cursor:cell}
+table.rows td.editing{max-width:none;overflow:visible}
+.cell-edit{display:flex;gap:.4em;align-items:center}.cell-edit textarea{min-height:4em;width:24em}
+pre.value{margin:0;white-space:pre-wrap;font-size:.95em}
+details.columns form div{display:flex;flex-wrap:wrap;gap:.2em 1em;margin:.3em 0}
+details.columns{margin:.4em 0}
 .null{color:#8a8f99;font-style:italic}tr.deleted td{background:#fbeaea}
 .error{background:#fdecea;border:1px solid #e0a8a3;padding:.6em;white-space:pre-wrap}
 .notice{background:#eaf6ec;border:1px solid #9fd2a9;padding:.6em}
@@ -53,7 +73,15 @@ pre.sql{background:#fff;border:1px solid #d6d9e0;padding:.6em;white-space:pre-wr
 form.inline{display:inline}textarea{width:100%;min-height:8em;font-family:monospace}
 fieldset{border:1px solid #d6d9e0;background:#fff;margin:.4em 0}
 .muted{color:#6b7280}nav.pager a{margin-right:1em}
+section.schema{border-top:1px solid #d6d9e0;margin-top:1em}
+section.schema h3{font-size:1em;margin:.6em 0 .2em}
+ul.plan{list-style:none;padding-left:1.2em;border-left:1px dotted #c3c8d2;margin:.2em 0}
+ul.plan>li{margin:.3em 0}.plan .node{font-weight:600}.plan .rel{color:#2f5f9f}
+.plan .figures{color:#4b5563;font-size:.92em}.plan .detail{color:#6b7280;font-size:.9em}
 """
+
+#: The grid's script (``/static/studio.js``): pages work without it.
+SCRIPT = resources.files("codex_db.studio").joinpath("static/studio.js").read_bytes()
 
 
 def e(value: object) -> Html:
@@ -137,6 +165,7 @@ def page(title: str, body: Html, *, database: str, write: bool, status: int = 20
         for url, text in (
             ("/", "Tables"),
             ("/sql", "SQL console"),
+            ("/schema", "Schema"),
             ("/triggers", "Triggers"),
             ("/migrations", "Migrations"),
         )
@@ -144,7 +173,8 @@ def page(title: str, body: Html, *, database: str, write: bool, status: int = 20
     document = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{e(title)} · codex-db studio</title>"
-        f'<link rel="stylesheet" href="/static/studio.css"></head><body>'
+        f'<link rel="stylesheet" href="/static/studio.css">'
+        f'<script src="/static/studio.js" defer></script></head><body>'
         f"<header><strong>codex-db studio</strong>{nav}{mode}"
         f'<span class="db">{e(database)}</span></header>'
         f"<main><h1>{e(title)}</h1>{body}</main></body></html>"

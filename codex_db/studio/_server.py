@@ -20,11 +20,11 @@ import msgspec
 import psycopg
 
 from codex_db._dsn import direct_url
-from codex_db.studio import _export, _forms, _pages, _tools
+from codex_db.studio import _export, _forms, _pages, _schema, _tools
 from codex_db.studio._console_role import drop_console_role, prepare_console_role
 from codex_db.studio._context import Context
 from codex_db.studio._http import HTTPError, Request, Response
-from codex_db.studio._render import CSS, Html, e
+from codex_db.studio._render import CSS, SCRIPT, Html, e
 from codex_db.studio._security import SECURITY_HEADERS, Guard, run_host_name
 
 __all__ = ["StudioServer", "make_server"]
@@ -45,6 +45,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], Route, bool], ...] = (
     ("POST", re.compile(r"/t/([^/]+)/apply"), _forms.apply_page, True),
     ("GET", re.compile(r"/sql"), _tools.console_page, False),
     ("POST", re.compile(r"/sql"), _tools.console_page, False),
+    ("GET", re.compile(r"/schema"), _schema.schema_page, False),
     ("GET", re.compile(r"/triggers"), _tools.triggers_page, False),
     ("GET", re.compile(r"/migrations"), _tools.migrations_page, False),
 )
@@ -116,6 +117,8 @@ class StudioServer(ThreadingHTTPServer):
         request = Request(method, parts.path, query, form, self.ctx.csrf, self.ctx.write)
         if parts.path == "/static/studio.css":
             return Response(CSS, content_type="text/css; charset=utf-8")
+        if parts.path == "/static/studio.js":
+            return Response(SCRIPT, content_type="text/javascript; charset=utf-8")
         return self._route(request)
 
     def _admit(self, path: str, query: dict[str, list[str]]) -> Response:
@@ -243,6 +246,7 @@ def make_server(
     lock_timeout: float = 1.0,
     read_timeout: float = 30.0,
     export_rows: int = 100_000,
+    exact_count_limit: int = 500_000,
     quiet: bool = False,
     token: str | None = None,
 ) -> StudioServer:
@@ -254,7 +258,8 @@ def make_server(
     allows plain reads as a superuser where no such role can be had.
     *page_timeout* and *lock_timeout* bound every query of a page,
     *read_timeout* how long a connection may stay silent, *export_rows* how
-    many rows a CSV or JSON export sends at most.
+    many rows a CSV or JSON export sends at most, *exact_count_limit* above
+    how many rows (the planner's estimate) a count is that estimate (``~N``).
 
     A Neon ``-pooler`` host is replaced by the direct one, as for migrations:
     the console's prepared statement and timeouts need a session of their own.
@@ -273,6 +278,7 @@ def make_server(
         page_timeout=page_timeout,
         lock_timeout=lock_timeout,
         export_rows=export_rows,
+        exact_count_limit=exact_count_limit,
     )
     server = StudioServer((host, port), ctx, guard, quiet, read_timeout)
     shared = host in ("127.0.0.1", "localhost")

@@ -6,7 +6,7 @@ from codex_db.studio._catalog import Table
 from codex_db.studio._render import Html, grid, value_cell
 from codex_db.triggers import DATABASE_TRIGGERS
 
-__all__ = ["structure"]
+__all__ = ["index_grid", "structure"]
 
 _CONSTRAINT_KINDS = {
     "p": "primary key",
@@ -25,7 +25,7 @@ def structure(table: Table) -> Html:
         "<details open><summary><b>Structure</b></summary>"
         f"<h2>Columns</h2>{_columns(table)}"
         f"<h2>Constraints</h2>{_constraints(table)}"
-        f"<h2>Indexes</h2>{_indexes(table)}"
+        f"<h2>Indexes</h2>{index_grid(table)}"
         f"<h2>Triggers (registry)</h2>{_triggers(table)}</details>"
     )
 
@@ -69,7 +69,8 @@ def _constraints(table: Table) -> Html:
     return grid(["name", "kind", "definition"], rows)
 
 
-def _indexes(table: Table) -> Html:
+def index_grid(table: Table) -> Html:
+    """The indexes of *table* as ``pg_get_indexdef`` prints them (or "None.")."""
     if not table.indexes:
         return Html('<p class="muted">None.</p>')
     rows = [[value_cell(i.name), value_cell(i.definition, limit=500)] for i in table.indexes]

@@ -7,6 +7,7 @@ from codex_db.errors import CodexDBError
 from codex_db.studio._console import ConsoleResult, run_console
 from codex_db.studio._context import Context
 from codex_db.studio._http import Request, Response
+from codex_db.studio._plan import plan_tree
 from codex_db.studio._render import Html, e, grid, hidden, value_cell
 from codex_db.triggers import DATABASE_TRIGGERS, installed_triggers, trigger_drift
 
@@ -16,12 +17,19 @@ _YOYO_TABLE = "SELECT to_regclass('_yoyo_migration') IS NOT NULL"
 
 
 def console_page(ctx: Context, request: Request) -> Response:
-    """``/sql``: the form; a POST runs its statement read-only and shows the result."""
+    """``/sql``: the form; a POST runs its statement (or explains it) read-only, with the result.
+
+    The buttons post ``mode``: empty runs the statement, ``explain`` shows its
+    plan and ``analyze`` runs it under ``EXPLAIN ANALYZE`` (reads only).
+    """
     query = request.arg("q") if request.method == "POST" else ""
     form = (
         f'<form method="post" action="/sql">{hidden("csrf", ctx.csrf)}'
         f'<textarea name="q" placeholder="SELECT ...">{e(query)}</textarea>'
-        f"<button>run read-only</button> <span class='muted'>one statement, READ ONLY,"
+        '<button name="mode" value="">run read-only</button>'
+        ' <button name="mode" value="explain">EXPLAIN</button>'
+        ' <button name="mode" value="analyze">EXPLAIN ANALYZE</button>'
+        f" <span class='muted'>one statement, READ ONLY,"
         f" {e(f'{ctx.console_timeout:g}')} s limit, first {ctx.console_rows} rows</span></form>"
     )
     result = Html("")
@@ -33,6 +41,7 @@ def console_page(ctx: Context, request: Request) -> Response:
             timeout=ctx.console_timeout,
             lock_timeout=ctx.lock_timeout,
             max_rows=ctx.console_rows,
+            explain=request.arg("mode"),
         )
         result = _result(outcome)
         status = 400 if outcome.error else 200
@@ -107,6 +116,8 @@ def _installed_label(present: bool, trigger: object) -> str:
 def _result(outcome: ConsoleResult) -> Html:
     if outcome.error:
         return Html(f'<div class="error">{e(outcome.error)}</div>')
+    if outcome.plan is not None:
+        return Html("<h2>Plan</h2>" + plan_tree(outcome.plan))
     if not outcome.columns:
         return Html(f'<p class="notice">{e(outcome.status)}</p>')
     note = f"first {len(outcome.rows)} rows shown" if outcome.truncated else outcome.status
