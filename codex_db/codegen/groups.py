@@ -177,9 +177,11 @@ def _child(where: str, line: GroupLine, embeds: list[Embed]) -> Embed:
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
+        aliases = ", ".join(sorted({q for e in found for q in e.qualifiers} - {line.child}))
         raise CodegenError(
-            f"{where}: '-- group: {line.text}': {line.child!r} names several embeds;"
-            " give the child table an alias and embed it by that alias"
+            f"{where}: '-- group: {line.text}': {line.child!r} names several embeds"
+            f" ({aliases or 'without aliases'}); alias the child's table, embed it by"
+            " that alias and name the alias"
         )
     known = ", ".join(sorted({q for e in embeds for q in e.qualifiers})) or "none"
     raise CodegenError(

@@ -55,3 +55,20 @@ FROM organizations o LEFT JOIN posts p ON p.organization_id = o.id;
 -- group: class = p
 SELECT sqlc.embed(o), sqlc.embed(p)
 FROM organizations o LEFT JOIN posts p ON p.organization_id = o.id;
+
+-- name: ChildWithoutNotNull :many
+-- group: labels = l
+SELECT sqlc.embed(o), sqlc.embed(l)
+FROM organizations o LEFT JOIN labels l ON l.organization_id = o.id;
+
+-- name: AmbiguousChild :many
+-- group: posts = posts
+SELECT sqlc.embed(o), sqlc.embed(p1), sqlc.embed(p2)
+FROM organizations o
+LEFT JOIN posts p1 ON p1.organization_id = o.id
+LEFT JOIN posts p2 ON p2.id = p1.id;
+
+-- name: KeyTwice :many
+-- group: posts = p
+SELECT o.id, sqlc.embed(o), sqlc.embed(p)
+FROM organizations o LEFT JOIN posts p ON p.organization_id = o.id;

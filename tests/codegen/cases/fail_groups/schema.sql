@@ -26,3 +26,8 @@ CREATE TABLE grants (
     scope text NOT NULL,
     FOREIGN KEY (org_id, member) REFERENCES memberships (org_id, member)
 );
+
+CREATE TABLE labels (
+    organization_id bigint REFERENCES organizations (id),
+    label text
+);
