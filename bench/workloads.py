@@ -395,9 +395,10 @@ ONE_TO_MANY = Workload(
     args=_creator_sets,
     batch=200,
     smoke_batch=3,
-    goals=(Goal(GROUPED, TWO_QUERIES, 1.0, note="one round trip instead of two"),),
     note="The generated ListCreatorsWithMedia against the same Rows built with two queries,"
-    " and with one json_agg query; all three are checked equal before timing.",
+    " and with one json_agg query; all three are checked equal before timing. No goal: the"
+    " issue asks for the measurement (one round trip against the parent's columns repeated"
+    " in every joined row).",
 )
 
 MEMORY = Workload(
