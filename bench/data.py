@@ -21,6 +21,7 @@ from codex_db.generated import content
 __all__ = [
     "BULK_CREATOR",
     "CREATORS",
+    "MEDIA_PER_CREATOR",
     "WRITER",
     "create_database",
     "drop_database",
@@ -31,6 +32,8 @@ __all__ = [
 
 CREATORS = 1000
 """Creators the loaded rows are spread over (``user-0000``...)."""
+MEDIA_PER_CREATOR = 20
+"""Creator ``user-NNNN`` has ``NNNN % MEDIA_PER_CREATOR`` media items (0 to 19: 9.5 on average)."""
 WRITER = "bench-writer"
 """The creator of rows inserted by the insert workloads (deleted after every batch)."""
 BULK_CREATOR = "bench-bulk"
@@ -118,8 +121,29 @@ def _users() -> list[tuple[str, str, str]]:
     return [(name, name.title(), f"{name}@example.com") for name in names]
 
 
+def _media() -> Iterator[tuple[Any, ...]]:
+    """Media items of the creators (see `MEDIA_PER_CREATOR`), one minute apart each."""
+    for i in range(CREATORS):
+        creator = f"user-{i:04d}"
+        for k in range(i % MEDIA_PER_CREATOR):
+            kind = ("video", "audio")[k % 2]
+            yield (
+                creator,
+                f"{_WORDS[(i + k) % len(_WORDS)].title()} clip {k}",
+                kind,
+                "ready",
+                f"originals/{creator}/{k}.mp4",
+                1_000_000 + 1000 * k,
+                f"{kind}/mp4",
+                60 + k,
+                _BASE_TIME + timedelta(minutes=k),
+            )
+
+
 def load(url: str, rows: int, seed: int = 1) -> tuple[list[UUID], list[Any]]:
-    """Load the creators and *rows* content rows (through the generated ``import_content``).
+    """Load the creators, their media items and *rows* content rows.
+
+    Content goes through the generated ``import_content``.
 
     Returns the ids and the ``(published_at, id)`` of the published rows.
     """
@@ -138,10 +162,18 @@ def load(url: str, rows: int, seed: int = 1) -> tuple[list[UUID], list[Any]]:
         with conn.cursor().copy("COPY users (id, name, email) FROM STDIN") as copy:
             for user in _users():
                 copy.write_row(user)
+        media = (
+            "COPY media_items (creator_id, title, media_type, status, r2_key, file_size_bytes,"
+            " mime_type, duration_seconds, created_at) FROM STDIN"
+        )
+        with conn.cursor().copy(media) as copy:
+            for item in _media():
+                copy.write_row(item)
         configure_connection(conn)
         content.import_content(Conn.of(conn), tracked())
         conn.execute("VACUUM (ANALYZE) content")
         conn.execute("VACUUM (ANALYZE) users")
+        conn.execute("VACUUM (ANALYZE) media_items")
     return ids, cursors
 
 

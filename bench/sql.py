@@ -10,18 +10,22 @@ from __future__ import annotations
 import re
 from typing import Final, LiteralString
 
-from codex_db.generated import content
+from codex_db.generated import content, media_items
 
 __all__ = [
+    "CHILDREN",
     "COLUMNS",
     "COPY_BINARY",
     "CREATE",
     "GET",
+    "GROUPED",
     "INCREMENT",
     "INSERT_ROW",
     "LIST",
     "LIST_ALL",
+    "PARENTS",
     "SLUG",
+    "WITH_JSON_AGG",
     "pyformat",
     "sqlalchemy_text",
 ]
@@ -32,6 +36,34 @@ CREATE: Final = content.CREATE_CONTENT
 INCREMENT: Final = content.INCREMENT_VIEW_COUNT
 SLUG: Final = content.GET_PERSONAL_CONTENT_BY_SLUG
 LIST_ALL: Final = content.LIST_CONTENT
+GROUPED: Final = media_items.LIST_CREATORS_WITH_MEDIA
+
+_USERS = "id, name, email, email_verified, image, created_at, updated_at, deleted_at"
+_MEDIA = (
+    "id, creator_id, title, description, media_type, status, r2_key, file_size_bytes,"
+    " mime_type, duration_seconds, width, height, hls_master_playlist_key, thumbnail_key,"
+    " uploaded_at, created_at, updated_at, deleted_at"
+)
+PARENTS: Final = (
+    "SELECT " + _USERS + " FROM users WHERE id = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id"
+)
+"""`GROUPED`'s parents alone: the first of the two queries that build the same result."""
+CHILDREN: Final = (
+    "SELECT " + _MEDIA + " FROM media_items"
+    " WHERE creator_id = ANY($1::text[]) AND deleted_at IS NULL"
+    " ORDER BY creator_id, created_at DESC, id DESC"
+)
+"""`GROUPED`'s children of the parents found, the second query."""
+WITH_JSON_AGG: Final = (
+    "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at,"
+    " u.deleted_at, coalesce(json_agg(m ORDER BY m.created_at DESC, m.id DESC)"
+    " FILTER (WHERE m.id IS NOT NULL), '[]')::text"
+    " FROM users u"
+    " LEFT JOIN media_items m ON m.creator_id = u.id AND m.deleted_at IS NULL"
+    " WHERE u.id = ANY($1::text[]) AND u.deleted_at IS NULL"
+    " GROUP BY u.id ORDER BY u.id"
+)
+"""`GROUPED` with the children as one ``json_agg`` per parent (sent as text, decoded typed)."""
 
 COLUMNS: Final = (
     "id",

@@ -48,6 +48,7 @@ __all__ = [
     "ExecResult",
     "Inet",
     "Params",
+    "cells",
     "configure",
     "embed",
     "load_enums",
@@ -186,6 +187,11 @@ def configure(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]
 def scalar(value: Any, /) -> Any:
     """Row maker for one-column results: the cell itself."""
     return value
+
+
+def cells(*values: Any) -> tuple[Any, ...]:
+    """Row maker that keeps the row's cells: grouped (``-- group:``) queries fold them."""
+    return values
 
 
 def void(value: object, /) -> None:

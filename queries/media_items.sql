@@ -60,3 +60,13 @@ WHERE id = @id AND deleted_at IS NULL;
 -- Undo a soft delete.
 UPDATE media_items SET deleted_at = NULL
 WHERE id = @id AND deleted_at IS NOT NULL;
+
+-- name: ListCreatorsWithMedia :many
+-- Active users among ids, by id, each with their media items (not soft-deleted),
+-- newest first (an empty list when they have none).
+-- group: media = m
+SELECT sqlc.embed(u), sqlc.embed(m)
+FROM users u
+LEFT JOIN media_items m ON m.creator_id = u.id AND m.deleted_at IS NULL
+WHERE u.id = ANY(@ids::text[]) AND u.deleted_at IS NULL
+ORDER BY u.id, m.created_at DESC, m.id DESC;

@@ -58,3 +58,14 @@ WITH organizations AS MATERIALIZED (
 SELECT * FROM organizations
 ORDER BY name, id
 LIMIT @max_rows OFFSET @skip_rows;
+
+-- name: ListOrganizationsWithPublishedContent :many
+-- Active organizations among ids, by name, each with its published content,
+-- newest first (an empty list when it has none).
+-- group: content = c
+SELECT sqlc.embed(o), sqlc.embed(c)
+FROM organizations o
+LEFT JOIN content c
+       ON c.organization_id = o.id AND c.status = 'published' AND c.deleted_at IS NULL
+WHERE o.id = ANY(@ids::uuid[]) AND o.deleted_at IS NULL
+ORDER BY o.name, o.id, c.published_at DESC, c.id DESC;

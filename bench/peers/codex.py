@@ -11,9 +11,10 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import msgspec
 import psycopg
 
-from bench import data
+from bench import data, sql
 from bench.core import AsyncRunner, Context, Runner, SyncRunner, TasksRunner, ThreadsRunner
 from codex_db import observe
 from codex_db._pool import configure_connection
@@ -23,12 +24,15 @@ from codex_db.client import Database, DatabaseWs
 from codex_db.client_async import AsyncDatabase
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
 from codex_db.dbtx import AsyncConn, Conn
-from codex_db.generated import content, content_async
+from codex_db.generated import content, content_async, media_items, models
 
 __all__ = [
     "async_get",
     "async_pool_tasks",
     "bulk_copy",
+    "grouped_json_agg",
+    "grouped_one_query",
+    "grouped_two_queries",
     "held",
     "held_get",
     "held_get_slow_log",
@@ -110,6 +114,60 @@ def bulk_copy(ctx: Context) -> Runner:
     """``content.import_content`` (the generated ``:copyfrom``, COPY ... FROM STDIN)."""
     conn, db = held(ctx.url)
     return SyncRunner(lambda rows: content.import_content(db, rows), conn.close)
+
+
+_Grouped = media_items.ListCreatorsWithMediaRow
+
+
+def _same_result(db: Conn, op: Callable[[list[str]], list[_Grouped]]) -> None:
+    """Fail the peer's setup unless *op* builds what the generated grouped query does."""
+    ids = [f"user-{i:04d}" for i in (0, 1, 19, 21, 38, 40)] + ["nobody"]
+    expected = media_items.list_creators_with_media(db, ids=ids)
+    if op(ids) != expected or not any(r.media for r in expected):
+        raise AssertionError("this peer does not build the generated grouped query's result")
+
+
+def grouped_one_query(ctx: Context) -> Runner:
+    """``media_items.list_creators_with_media``: one joined query, rows folded by ``-- group:``."""
+    conn, db = held(ctx.url)
+    return SyncRunner(lambda ids: media_items.list_creators_with_media(db, ids=ids), conn.close)
+
+
+def grouped_two_queries(ctx: Context) -> Runner:
+    """The same Rows from two queries: the parents, then their children ``= ANY(ids)``.
+
+    Both go through the same `Conn` into the same model Structs, then a dict by parent key
+    puts each child in its parent's list: what an application writes without ``-- group:``.
+    """
+    conn, db = held(ctx.url)
+
+    def op(ids: list[str]) -> list[_Grouped]:
+        parents = db.fetch_all(sql.PARENTS, (ids,), models.User)
+        children: dict[str, list[models.MediaItem]] = {p.id: [] for p in parents}
+        for child in db.fetch_all(sql.CHILDREN, ([p.id for p in parents],), models.MediaItem):
+            children[child.creator_id].append(child)
+        return [_Grouped(p, children[p.id]) for p in parents]
+
+    _same_result(db, op)
+    return SyncRunner(op, conn.close)
+
+
+def grouped_json_agg(ctx: Context) -> Runner:
+    """The same Rows from one query that aggregates each parent's children with ``json_agg``.
+
+    The aggregate is sent as text and decoded by msgspec straight into the model Structs.
+    """
+    conn, db = held(ctx.url)
+    decode = msgspec.json.Decoder(list[models.MediaItem]).decode
+
+    def make(*cells: Any) -> _Grouped:
+        return _Grouped(models.User(*cells[:8]), decode(cells[8]))
+
+    def op(ids: list[str]) -> list[_Grouped]:
+        return db.fetch_all(sql.WITH_JSON_AGG, (ids,), make)
+
+    _same_result(db, op)
+    return SyncRunner(op, conn.close)
 
 
 def _client(ctx: Context, size: int = 1) -> Database:

@@ -19,6 +19,7 @@ from codex_db.codegen.resolver import SKIPPED_SCHEMAS, TypeResolver
 __all__ = [
     "EnumDef",
     "Field",
+    "Group",
     "ModelDef",
     "Param",
     "Part",
@@ -54,18 +55,40 @@ class Part(msgspec.Struct, frozen=True):
     void: bool = False
 
 
+class Group(msgspec.Struct, frozen=True):
+    """How a ``-- group:`` query's rows fold into one Row per parent (`codegen.groups`).
+
+    The Row's field number *field* is the child list, built from cells *start* to *stop*
+    with *model*; *key* are the cells of the parent key; *present* is a child cell that
+    is NULL only on the LEFT JOIN's empty side, or -1 when the child is always there.
+    """
+
+    field: int
+    key: list[int]
+    start: int
+    stop: int
+    model: str
+    present: int
+
+
 class RowDef(msgspec.Struct, frozen=True):
-    """A Struct class: a table model, a query row or a query's params."""
+    """A Struct class: a table model, a query row or a query's params.
+
+    A grouped query's Row (*group* set) is built by ``from_rows``, from all the rows.
+    """
 
     class_name: str
     fields: list[Field]
     parts: list[Part] = []
     comment: str = ""
     gc: bool = True
+    group: Group | None = None
 
     @property
     def needs_builder(self) -> bool:
         """True when rows need ``from_row`` (embeds, converted JSON, void), not ``Cls(*cells)``."""
+        if self.group is not None:
+            return False
         return any(part.model or part.convert or part.void for part in self.parts)
 
 

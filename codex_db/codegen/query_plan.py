@@ -6,7 +6,7 @@ import re
 
 import msgspec
 
-from codex_db.codegen import cardinality, joins, naming, orders
+from codex_db.codegen import cardinality, groups, joins, naming, orders
 from codex_db.codegen.errors import CodegenError
 from codex_db.codegen.pgtypes import PyType
 from codex_db.codegen.plan import (
@@ -100,8 +100,10 @@ class _QueryPlanner:
         copy_types = self._copy_types(params) if q.cmd == ":copyfrom" else []
         sql = self._copy_sql(binary=bool(copy_types)) if q.cmd == ":copyfrom" else self._sql()
         one_row = self._one_row()
-        result = self._result(one_row) if q.cmd in (":one", ":many") else None
         comments, order_lines = orders.split_comments(q.comments)
+        comments, group_lines = groups.split_comments(comments)
+        group = groups.parse_lines(self.where, q.cmd, group_lines)
+        result = self._result(one_row, group) if q.cmd in (":one", ":many") else None
         sorts = self._orders(order_lines, params)
         doc = _docstring(comments)
         func, const = naming.identifier(naming.snake_name(q.name)), naming.constant_name(q.name)
@@ -217,7 +219,7 @@ class _QueryPlanner:
             f"-- name: {self.query.name} :copyfrom\nCOPY {table} ({columns}) FROM STDIN{options}\n"
         )
 
-    def _result(self, one_row: cardinality.OneRow | None) -> Result:
+    def _result(self, one_row: cardinality.OneRow | None, group: groups.GroupLine | None) -> Result:
         columns = self.query.columns
         if not columns:
             raise CodegenError(
@@ -229,8 +231,8 @@ class _QueryPlanner:
                 msgspec.structs.replace(c, not_null=False) if i in one_row.nullable else c
                 for i, c in enumerate(columns)
             ]
-        if any(c.embed_table for c in columns):
-            return self._embed_result(columns)
+        if group is not None or any(c.embed_table for c in columns):
+            return self._embed_result(columns, group)
         types = [self.resolver.resolve(c, f"{self.where}: column {c.name or '?'}") for c in columns]
         if len(columns) == 1 and is_void(types[0]):
             return Result("None", "void")
@@ -261,15 +263,19 @@ class _QueryPlanner:
         )
         return model if same else None
 
-    def _embed_result(self, columns: list[Column]) -> Result:
+    def _embed_result(self, columns: list[Column], group: groups.GroupLine | None) -> Result:
         nullable = self._nullable_embeds(columns)
         names: list[str] = []
         types: list[PyType] = []
         parts: list[Part] = []
+        embeds: list[groups.Embed] = []
+        plain: list[tuple[int, int, str, bool]] = []
         cell = 0
+        occurrences: dict[tuple[str, str], int] = {}
         for index, column in enumerate(columns):
             if column.embed_table is None:
                 py_type = self.resolver.resolve(column, f"{self.where}: column {column.name}")
+                plain.append((len(names), cell, column.name, column.not_null))
                 names.append(column.name)
                 types.append(py_type)
                 convert = py_type.annotation if py_type.convert else ""
@@ -278,10 +284,15 @@ class _QueryPlanner:
                 continue
             model = self._embedded(column.embed_table)
             ref = MODELS_PREFIX + model.row.class_name
-            names.append(naming.snake_name(model.row.class_name))
             outer = index in nullable
-            types.append(PyType(ref + (" | None" if outer else "")))
             stop = cell + len(model.columns)
+            occurrence = occurrences.get(model.key, 0)
+            occurrences[model.key] = occurrence + 1
+            qualifier = self._embed_qualifier(model.key, occurrence)
+            qualifiers = frozenset({model.key[1].lower(), *([qualifier] if qualifier else [])})
+            embeds.append(groups.Embed(len(names), model, cell, stop, outer, qualifiers))
+            names.append(naming.snake_name(model.row.class_name))
+            types.append(PyType(ref + (" | None" if outer else "")))
             parts.append(
                 Part(cell, stop, ref + (".from_row" if model.row.needs_builder else ""), outer)
             )
@@ -291,9 +302,11 @@ class _QueryPlanner:
             for n, t in zip(naming.dedupe(map(self.resolver.field_name, names)), types, strict=True)
         ]
         gc = any(p.model for p in parts) or not all(self.resolver.is_safe(t) for t in types)
-        return _row_result(
-            RowDef(naming.pascal_name(self.query.name) + "Row", fields, parts, gc=gc)
-        )
+        row = RowDef(naming.pascal_name(self.query.name) + "Row", fields, parts, gc=gc)
+        if group is not None:
+            row = groups.plan_group(self.where, group, row, embeds, plain)
+            return Result(row.class_name, row.class_name + ".from_rows", row)
+        return _row_result(row)
 
     def _nullable_embeds(self, columns: list[Column]) -> set[int]:
         """Indexes of the embeds (in *columns*) that may be all-NULL: outer-joined ones.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from codex_db.codegen import _layout
 from codex_db.codegen._imports import Imports
 from codex_db.codegen.options import Options
-from codex_db.codegen.plan import EnumDef, ModelDef, Part, RowDef
+from codex_db.codegen.plan import EnumDef, Group, ModelDef, Part, RowDef
 from codex_db.codegen.resolver import MODELS_PREFIX
 
 __all__ = ["Module", "header", "render_init", "render_models", "row_class"]
@@ -105,6 +105,8 @@ def row_class(module: Module, row: RowDef, *, kw_only: bool = False) -> list[str
         lines.append("    pass")
     if row.needs_builder:
         lines += ["", *_from_row(module, row)]
+    if row.group is not None:
+        lines += ["", *_from_rows(module, row, row.group)]
     return lines
 
 
@@ -119,18 +121,55 @@ def _from_row(module: Module, row: RowDef) -> list[str]:
     return lines
 
 
-def _part(module: Module, part: Part) -> str:
+def _from_rows(module: Module, row: RowDef, group: Group) -> list[str]:
+    """``from_rows``: one Row per parent key in first-seen order, its children appended."""
+    module.imports.add("typing", "Any")
+    module.imports.add("typing", "Self")
+    module.imports.add("collections.abc", "Iterable")
+    width = module.options.line_length
+    keys = [f"row[{cell}]" for cell in group.key]
+    key = keys[0] if len(keys) == 1 else "(" + ", ".join(keys) + ")"
+    args: list[str | _layout.Group] = [
+        "[]" if index == group.field else _part(module, part, "row")
+        for index, part in enumerate(row.parts)
+    ]
+    child = _part(module, Part(group.start, group.stop, group.model), "row")
+    field = row.fields[group.field].name
+    lines = [
+        "    @classmethod",
+        "    def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> list[Self]:",
+        '        """One Row per parent, in first-seen order, its children in row order."""',
+        "        groups: dict[Any, Self] = {}",
+        "        for row in rows:",
+        f"            key = {key}",
+        "            group = groups.get(key)",
+        "            if group is None:",
+    ]
+    lines += _layout.lines(
+        _layout.Group("group = groups[key] = cls(", args, ")"), " " * 16, "", width
+    )
+    append = _layout.Group(f"group.{field}.append(", [child], ")")
+    if group.present >= 0:
+        lines.append(f"            if row[{group.present}] is not None:")
+        lines += _layout.lines(append, " " * 16, "", width)
+    else:
+        lines += _layout.lines(append, " " * 12, "", width)
+    return [*lines, "        return list(groups.values())"]
+
+
+def _part(module: Module, part: Part, cells: str = "cells") -> str:
+    """The expression building one field from the row's *cells*."""
     if part.model:
         model = module.annotation(part.model)
         if not part.nullable:
-            return f"{model}(*cells[{part.start}:{part.stop}])"
+            return f"{model}(*{cells}[{part.start}:{part.stop}])"
         module.imports.add("codex_db.dbtx", "embed")
-        return f"embed({model}, cells[{part.start}:{part.stop}])"
+        return f"embed({model}, {cells}[{part.start}:{part.stop}])"
     if part.void:
         return "None"
     if part.convert:
-        return f"msgspec.convert(cells[{part.start}], {module.annotation(part.convert)})"
-    return f"cells[{part.start}]"
+        return f"msgspec.convert({cells}[{part.start}], {module.annotation(part.convert)})"
+    return f"{cells}[{part.start}]"
 
 
 def _register_types(module: Module, enums: list[EnumDef]) -> None:

@@ -123,7 +123,8 @@ def _struct(module: Module, query: QueryDef, row: RowDef, *, is_params: bool) ->
 
 def _functions(module: Module, query: QueryDef, *, is_async: bool) -> None:
     module.add(_function(module, query, is_async=is_async, stream=False))
-    if query.cmd == ":many" and module.options.emit_iterators:
+    if query.cmd == ":many" and module.options.emit_iterators and not _grouped(query):
+        # A parent's Row is complete only after the last row: nothing to stream.
         module.add(_function(module, query, is_async=is_async, stream=True))
 
 
@@ -188,6 +189,15 @@ def _returns(module: Module, query: QueryDef, is_async: bool, stream: bool) -> s
     return row if query.one_row or _has_none(row) else f"{row} | None"
 
 
+def _grouped(query: QueryDef) -> bool:
+    """True for a ``-- group:`` query: its Rows are built by ``from_rows`` from all rows."""
+    return (
+        query.result is not None
+        and query.result.row is not None
+        and (query.result.row.group is not None)
+    )
+
+
 def _has_none(annotation: str) -> bool:
     """True when None is already a value of *annotation* (``None`` itself: void)."""
     return annotation.endswith(" | None") or annotation in ("Any", "None")
@@ -225,6 +235,12 @@ def _body(module: Module, query: QueryDef, awaited: bool, stream: bool) -> list[
         _layout.Group("(", values, ")", one_tuple=True),
     ]
     method, keyword = _method(module, query, stream)
+    if _grouped(query):
+        assert query.result is not None
+        module.imports.add("codex_db.dbtx", "cells")
+        call = _layout.Group(f"{aw}conn.{method}(", [*args, "cells"], ")")
+        outer = _layout.Group(f"return {query.result.make}(", [call], ")")
+        return _layout.lines(outer, "    ", "", width)
     if query.result is not None and not _discards(query):
         make = module.annotation(query.result.make)
         if make in ("scalar", "void"):

@@ -5,13 +5,14 @@
 # ruff: noqa: E501
 """Queries of media_items.sql."""
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Final
+from typing import Any, Final, Self
 from uuid import UUID
 
 import msgspec
 
-from codex_db.dbtx import DBTX
+from codex_db.dbtx import DBTX, cells
 from codex_db.generated import models
 
 CREATE_MEDIA_ITEM: Final = """-- name: CreateMediaItem :one
@@ -26,6 +27,14 @@ RETURNING id, creator_id, title, description, media_type, status, r2_key, file_s
 GET_MEDIA_ITEM: Final = """-- name: GetMediaItem :one
 SELECT id, creator_id, title, description, media_type, status, r2_key, file_size_bytes, mime_type, duration_seconds, width, height, hls_master_playlist_key, thumbnail_key, uploaded_at, created_at, updated_at, deleted_at FROM media_items
 WHERE id = $1 AND deleted_at IS NULL
+"""
+
+LIST_CREATORS_WITH_MEDIA: Final = """-- name: ListCreatorsWithMedia :many
+SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.deleted_at, m.id, m.creator_id, m.title, m.description, m.media_type, m.status, m.r2_key, m.file_size_bytes, m.mime_type, m.duration_seconds, m.width, m.height, m.hls_master_playlist_key, m.thumbnail_key, m.uploaded_at, m.created_at, m.updated_at, m.deleted_at
+FROM users u
+LEFT JOIN media_items m ON m.creator_id = u.id AND m.deleted_at IS NULL
+WHERE u.id = ANY($1::text[]) AND u.deleted_at IS NULL
+ORDER BY u.id, m.created_at DESC, m.id DESC
 """
 
 LIST_READY_MEDIA_FOR_CREATOR: Final = """-- name: ListReadyMediaForCreator :many
@@ -113,6 +122,33 @@ def create_media_item(conn: DBTX, params: CreateMediaItemParams) -> models.Media
 def get_media_item(conn: DBTX, *, id: UUID) -> models.MediaItem | None:
     """An active media item by id."""
     return conn.fetch_one(GET_MEDIA_ITEM, (id,), models.MediaItem)
+
+
+class ListCreatorsWithMediaRow(msgspec.Struct, frozen=True):
+    user: models.User
+    media: list[models.MediaItem]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> list[Self]:
+        """One Row per parent, in first-seen order, its children in row order."""
+        groups: dict[Any, Self] = {}
+        for row in rows:
+            key = row[0]
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = cls(models.User(*row[0:8]), [])
+            if row[8] is not None:
+                group.media.append(models.MediaItem(*row[8:26]))
+        return list(groups.values())
+
+
+def list_creators_with_media(conn: DBTX, *, ids: list[str]) -> list[ListCreatorsWithMediaRow]:
+    """Active users among ids, by id, each with their media items (not soft-deleted),
+    newest first (an empty list when they have none).
+    """
+    return ListCreatorsWithMediaRow.from_rows(
+        conn.fetch_all(LIST_CREATORS_WITH_MEDIA, (ids,), cells),
+    )
 
 
 def list_ready_media_for_creator(

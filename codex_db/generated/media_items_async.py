@@ -7,11 +7,12 @@
 from datetime import datetime
 from uuid import UUID
 
-from codex_db.dbtx import AsyncDBTX
+from codex_db.dbtx import AsyncDBTX, cells
 from codex_db.generated import models
 from codex_db.generated.media_items import (
     CREATE_MEDIA_ITEM,
     GET_MEDIA_ITEM,
+    LIST_CREATORS_WITH_MEDIA,
     LIST_READY_MEDIA_FOR_CREATOR,
     MARK_MEDIA_FAILED,
     MARK_MEDIA_READY,
@@ -20,6 +21,7 @@ from codex_db.generated.media_items import (
     RESTORE_MEDIA_ITEM,
     SOFT_DELETE_MEDIA_ITEM,
     CreateMediaItemParams,
+    ListCreatorsWithMediaRow,
     MarkMediaReadyParams,
 )
 
@@ -49,6 +51,19 @@ async def create_media_item(conn: AsyncDBTX, params: CreateMediaItemParams) -> m
 async def get_media_item(conn: AsyncDBTX, *, id: UUID) -> models.MediaItem | None:
     """An active media item by id."""
     return await conn.fetch_one(GET_MEDIA_ITEM, (id,), models.MediaItem)
+
+
+async def list_creators_with_media(
+    conn: AsyncDBTX,
+    *,
+    ids: list[str],
+) -> list[ListCreatorsWithMediaRow]:
+    """Active users among ids, by id, each with their media items (not soft-deleted),
+    newest first (an empty list when they have none).
+    """
+    return ListCreatorsWithMediaRow.from_rows(
+        await conn.fetch_all(LIST_CREATORS_WITH_MEDIA, (ids,), cells),
+    )
 
 
 async def list_ready_media_for_creator(

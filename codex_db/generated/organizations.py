@@ -5,12 +5,13 @@
 # ruff: noqa: E501
 """Queries of organizations.sql."""
 
-from typing import Final
+from collections.abc import Iterable
+from typing import Any, Final, Self
 from uuid import UUID
 
 import msgspec
 
-from codex_db.dbtx import DBTX
+from codex_db.dbtx import DBTX, cells
 from codex_db.generated import models
 
 CREATE_ORGANIZATION: Final = """-- name: CreateOrganization :one
@@ -37,6 +38,15 @@ SELECT id, name, slug, description, logo_url, website_url, owner_id, created_at,
 WHERE (deleted_at IS NULL OR $1::boolean)
 ORDER BY name, id
 LIMIT $3 OFFSET $2
+"""
+
+LIST_ORGANIZATIONS_WITH_PUBLISHED_CONTENT: Final = """-- name: ListOrganizationsWithPublishedContent :many
+SELECT o.id, o.name, o.slug, o.description, o.logo_url, o.website_url, o.owner_id, o.created_at, o.updated_at, o.deleted_at, c.id, c.creator_id, c.organization_id, c.media_item_id, c.title, c.slug, c.description, c.content_type, c.thumbnail_url, c.content_body, c.category, c.tags, c.visibility, c.price_cents, c.status, c.published_at, c.view_count, c.purchase_count, c.created_at, c.updated_at, c.deleted_at
+FROM organizations o
+LEFT JOIN content c
+       ON c.organization_id = o.id AND c.status = 'published' AND c.deleted_at IS NULL
+WHERE o.id = ANY($1::uuid[]) AND o.deleted_at IS NULL
+ORDER BY o.name, o.id, c.published_at DESC, c.id DESC
 """
 
 RESTORE_ORGANIZATION: Final = """-- name: RestoreOrganization :execrows
@@ -125,6 +135,37 @@ def list_organizations(
         LIST_ORGANIZATIONS,
         (include_deleted, skip_rows, max_rows),
         models.Organization,
+    )
+
+
+class ListOrganizationsWithPublishedContentRow(msgspec.Struct, frozen=True):
+    organization: models.Organization
+    content: list[models.Content]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> list[Self]:
+        """One Row per parent, in first-seen order, its children in row order."""
+        groups: dict[Any, Self] = {}
+        for row in rows:
+            key = row[0]
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = cls(models.Organization(*row[0:10]), [])
+            if row[10] is not None:
+                group.content.append(models.Content(*row[10:31]))
+        return list(groups.values())
+
+
+def list_organizations_with_published_content(
+    conn: DBTX,
+    *,
+    ids: list[UUID],
+) -> list[ListOrganizationsWithPublishedContentRow]:
+    """Active organizations among ids, by name, each with its published content,
+    newest first (an empty list when it has none).
+    """
+    return ListOrganizationsWithPublishedContentRow.from_rows(
+        conn.fetch_all(LIST_ORGANIZATIONS_WITH_PUBLISHED_CONTENT, (ids,), cells),
     )
 
 

@@ -6,18 +6,20 @@
 
 from uuid import UUID
 
-from codex_db.dbtx import AsyncDBTX
+from codex_db.dbtx import AsyncDBTX, cells
 from codex_db.generated import models
 from codex_db.generated.organizations import (
     CREATE_ORGANIZATION,
     GET_ORGANIZATION,
     GET_ORGANIZATION_BY_SLUG,
     LIST_ORGANIZATIONS,
+    LIST_ORGANIZATIONS_WITH_PUBLISHED_CONTENT,
     RESTORE_ORGANIZATION,
     SEARCH_ORGANIZATIONS,
     SOFT_DELETE_ORGANIZATION,
     UPDATE_ORGANIZATION,
     CreateOrganizationParams,
+    ListOrganizationsWithPublishedContentRow,
     UpdateOrganizationParams,
 )
 
@@ -68,6 +70,19 @@ async def list_organizations(
         LIST_ORGANIZATIONS,
         (include_deleted, skip_rows, max_rows),
         models.Organization,
+    )
+
+
+async def list_organizations_with_published_content(
+    conn: AsyncDBTX,
+    *,
+    ids: list[UUID],
+) -> list[ListOrganizationsWithPublishedContentRow]:
+    """Active organizations among ids, by name, each with its published content,
+    newest first (an empty list when it has none).
+    """
+    return ListOrganizationsWithPublishedContentRow.from_rows(
+        await conn.fetch_all(LIST_ORGANIZATIONS_WITH_PUBLISHED_CONTENT, (ids,), cells),
     )
 
 
