@@ -36,7 +36,7 @@ import pytest
 from psycopg import sql
 
 from codex_db import AsyncDatabase, Database, dbtx
-from codex_db._preparation import has_optional_filter
+from codex_db._preparation import has_optional_filter, needs_custom_plan
 from codex_db.config import DIRECT_PREPARE_THRESHOLD
 from codex_db.dbtx import scalar
 from codex_db.generated import (
@@ -116,6 +116,11 @@ CASES: list[Case] = [
         db, include_deleted=True, skip_rows=0, max_rows=20)),
     _c("SearchOrganizations", "rare term", lambda db, k: organizations.search_organizations(
         db, include_deleted=False, search=k.rare_org_search, skip_rows=0, max_rows=20)),
+    # One-to-many: every child of the parents asked for, so only parents with few are bounded.
+    _c("ListCreatorsWithMedia", "rare creators", lambda db, k: (
+        media_items.list_creators_with_media(db, ids=[k.rare_creator, k.rare_account_user]))),
+    _c("ListOrganizationsWithPublishedContent", "rare organization", lambda db, k: (
+        organizations.list_organizations_with_published_content(db, ids=[k.rare_org]))),
     _c("ListUsers", "first page", lambda db, k: users.list_users(
         db, include_deleted=False, skip_rows=0, max_rows=20)),
     _c("ListPublishedContentWithRelations", "first page", lambda db, k: (
@@ -311,7 +316,7 @@ def test_prepared_statements_stay_bounded(plan_db: tuple[str, Keys]) -> None:
             held = conn.execute(
                 "SELECT name FROM pg_prepared_statements WHERE statement = %s", (query,)
             ).fetchone()
-            assert (held is None) == has_optional_filter(query), runs[0].name
+            assert (held is None) == needs_custom_plan(query), runs[0].name
             for run in runs:
                 costs[run.name] = (
                     _explain(conn, run) if held is None
@@ -338,7 +343,7 @@ def test_generic_plans_stay_bounded(plan_db: tuple[str, Keys]) -> None:
                     name = sql.Identifier(statements[run.query])
                     conn.execute(sql.SQL("PREPARE {} AS {}").format(name, body))
                 cost = _explain_prepared(conn, statements[run.query], run.params)
-                (unprepared if has_optional_filter(run.query) else generic)[run.name] = cost
+                (unprepared if needs_custom_plan(run.query) else generic)[run.name] = cost
     assert _unbounded(generic) == {}
     assert _unbounded(unprepared), "no optional-filter statement needs the rule any more"
 
@@ -359,6 +364,21 @@ def test_generic_plans_stay_bounded(plan_db: tuple[str, Keys]) -> None:
 def test_optional_filter_detection(query: str, optional: bool) -> None:
     """Only a parameter tested for NULL before an OR marks an optional filter."""
     assert has_optional_filter(query) is optional
+
+
+@pytest.mark.parametrize(
+    ("query", "custom"),
+    [
+        ("SELECT 1 FROM t WHERE id = ANY($1::uuid[])", True),
+        ("SELECT 1 FROM t WHERE id <> ALL ( $2 )", True),
+        ("SELECT 1 FROM t WHERE id = ANY('{1,2}'::int[])", False),
+        ("SELECT 1 FROM t WHERE id = $1", False),
+        ("SELECT 1 WHERE ($1::uuid IS NULL OR x = $1)", True),
+    ],
+)
+def test_custom_plan_detection(query: str, custom: bool) -> None:
+    """Optional filters and array-parameter membership are planned per call."""
+    assert needs_custom_plan(query) is custom
 
 
 _HELD = "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1"
