@@ -31,7 +31,7 @@ import psycopg
 from msgspec import UNSET, UnsetType
 
 from codex_db import _pool, _target, observe
-from codex_db._batch import Step, plan, run_pipelined
+from codex_db._batch import Plan, plan, run_pipelined
 from codex_db._conn import Conn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pending import report
@@ -278,10 +278,10 @@ class Database(Statements):
 
         policy, settings = RetryPolicy(attempts=attempts), TransactionOptions(**options)
         with observe.block(None, "batch"):
-            steps = plan(calls)
-            if steps is None:
+            planned = plan(calls)
+            if planned is None:
                 return self._run(partial(_in_order, calls), policy, settings)
-            return self._retrying(policy, partial(self._batch_once, calls, steps, settings))
+            return self._retrying(policy, partial(self._batch_once, calls, planned, settings))
 
     # DBTX: what generated query functions call. Each call checks out a pooled
     # connection and runs on its cached adapter (one RawCursor per connection).
@@ -386,14 +386,14 @@ class Database(Statements):
             raise
 
     def _batch_once(
-        self, calls: Sequence[Call[Any]], steps: list[Step], options: TransactionOptions
+        self, calls: Sequence[Call[Any]], planned: Plan, options: TransactionOptions
     ) -> tuple[Any, ...]:
         """One attempt of a planned batch: in one round trip on an idle connection."""
         defaults = dict(self._engine.local_settings())
         try:
             with self._engine.begin() as conn, observe.block(conn, "transaction"):
                 if is_idle(conn):
-                    return run_pipelined(conn, calls, steps, options, defaults)
+                    return run_pipelined(conn, calls, planned, options, defaults)
                 with open_block(conn, options, defaults) as tx:  # a pinned test client
                     return _in_order(calls, tx)
         except psycopg.Error as exc:

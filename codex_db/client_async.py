@@ -30,7 +30,7 @@ import psycopg
 from msgspec import UNSET, UnsetType
 
 from codex_db import _pool_async, _target, observe
-from codex_db._batch_async import Step, plan, run_pipelined
+from codex_db._batch_async import Plan, plan, run_pipelined
 from codex_db._conn_async import AsyncConn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pending_async import report
@@ -277,10 +277,10 @@ class AsyncDatabase(AsyncStatements):
 
         policy, settings = RetryPolicy(attempts=attempts), TransactionOptions(**options)
         async with observe.block(None, "batch"):
-            steps = await plan(calls)
-            if steps is None:
+            planned = await plan(calls)
+            if planned is None:
                 return await self._run(partial(_in_order, calls), policy, settings)
-            return await self._retrying(policy, partial(self._batch_once, calls, steps, settings))
+            return await self._retrying(policy, partial(self._batch_once, calls, planned, settings))
 
     # DBTX: what generated query functions call. Each call checks out a pooled
     # connection and runs on its cached adapter (one RawCursor per connection).
@@ -390,14 +390,14 @@ class AsyncDatabase(AsyncStatements):
             raise
 
     async def _batch_once(
-        self, calls: Sequence[Call[Any]], steps: list[Step], options: TransactionOptions
+        self, calls: Sequence[Call[Any]], planned: Plan, options: TransactionOptions
     ) -> tuple[Any, ...]:
         """One attempt of a planned batch: in one round trip on an idle connection."""
         defaults = dict(self._engine.local_settings())
         try:
             async with self._engine.begin() as conn, observe.block(conn, "transaction"):
                 if is_idle(conn):
-                    return await run_pipelined(conn, calls, steps, options, defaults)
+                    return await run_pipelined(conn, calls, planned, options, defaults)
                 async with open_block(conn, options, defaults) as tx:  # a pinned test client
                     return await _in_order(calls, tx)
         except psycopg.Error as exc:

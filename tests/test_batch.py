@@ -295,10 +295,15 @@ def test_one_round_trip_through_pgbouncer(pooled_database: Callable[[], str]) ->
     """Pipeline mode through PgBouncer in transaction mode, prepared statements or not."""
     pooled_url = pooled_database()
     mode = "transaction" if _pgbouncer_prepares(pooled_url) else "transaction-unprepared"
-    with Database.from_url(pooled_url, pooler=mode, max_size=2) as db:
+    with (
+        FaultyProxy(pooled_url) as proxy,  # counts what goes through PgBouncer
+        Database.from_url(proxy.url(), pooler=mode, max_size=2) as db,
+    ):
         for _ in range(3):  # prepared after the first use, where the pooler maps them
             uid = new_user(db)
-            found, verified, listed = db.batch(*three(uid))
+            got: list[tuple[Any, ...]] = []
+            assert round_trips(proxy, lambda: got.append(db.batch(*three(uid))))["Z"] == 1
+            found, verified, listed = got[0]
             assert found is not None and verified == 1 and listed
         with pytest.raises(psycopg.errors.InvalidRowCountInLimitClause):
             db.batch(
