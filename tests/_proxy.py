@@ -12,6 +12,9 @@ two threads. Faults:
 - `lose_reply_to(marker)`: the next query whose bytes hold *marker* reaches the
   server and runs; its reply is dropped and the client's connection closed (the
   reply lost after the server committed).
+- `reset_after_reply_to(marker)`: the same query's reply is delivered, then the
+  client's connection is reset (TCP RST, so the client's socket reports an error
+  with the reply still to read).
 
 It also counts the protocol messages it forwards, by type (`messages`: ``Z`` is the
 server's ReadyForQuery, one per round trip; ``S`` the client's Sync, ``H`` Flush,
@@ -24,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -75,8 +79,16 @@ class _Pair:
         self.server = server
         self.frames: dict[bool, _Frames] = {}
         self.lose_next_reply = False
+        self.reset_after_next_reply = False
         self.closed = False
         self.doomed = False
+
+    def reset(self) -> None:
+        """Close with a TCP RST to the client (SO_LINGER 0), not an orderly FIN."""
+        with contextlib.suppress(OSError):
+            self.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.client.close()
+        self.close()
 
     def close(self) -> None:
         self.closed = True
@@ -105,6 +117,7 @@ class FaultyProxy:
         self._lock = threading.Lock()
         self._holed = threading.Event()
         self._marker: bytes | None = None
+        self._reset = False
         self._stopped = False
         self._refusing = False
         self.replies_lost = 0
@@ -150,7 +163,10 @@ class FaultyProxy:
             pair.close()
 
     def lose_reply_to(self, marker: bytes) -> None:
-        self._marker = marker
+        self._marker, self._reset = marker, False
+
+    def reset_after_reply_to(self, marker: bytes) -> None:
+        self._marker, self._reset = marker, True
 
     def close(self) -> None:
         self._stopped = True
@@ -213,10 +229,16 @@ class FaultyProxy:
             marker = self._marker
             if upstream and marker is not None and marker in data:
                 self._marker = None
-                pair.lose_next_reply = True
+                if self._reset:
+                    pair.reset_after_next_reply = True
+                else:
+                    pair.lose_next_reply = True
             pair.frames[upstream].feed(data)
             try:
                 dst.sendall(data)
             except OSError:
                 pair.close()
+                return
+            if not upstream and pair.reset_after_next_reply:
+                pair.reset()
                 return

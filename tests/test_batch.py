@@ -299,11 +299,15 @@ def test_one_round_trip_through_pgbouncer(pooled_database: Callable[[], str]) ->
         FaultyProxy(pooled_url) as proxy,  # counts what goes through PgBouncer
         Database.from_url(proxy.url(), pooler=mode, max_size=2) as db,
     ):
+        got: list[tuple[Any, ...]] = []
+
+        def batch(calls: tuple[Call[Any], ...]) -> None:
+            got.append(db.batch(*calls))
+
         for _ in range(3):  # prepared after the first use, where the pooler maps them
             uid = new_user(db)
-            got: list[tuple[Any, ...]] = []
-            assert round_trips(proxy, lambda: got.append(db.batch(*three(uid))))["Z"] == 1
-            found, verified, listed = got[0]
+            assert round_trips(proxy, partial(batch, three(uid)))["Z"] == 1
+            found, verified, listed = got[-1]
             assert found is not None and verified == 1 and listed
         with pytest.raises(psycopg.errors.InvalidRowCountInLimitClause):
             db.batch(
