@@ -24,7 +24,7 @@ from codex_db import (
 )
 from codex_db.client import Call, TransactionKwargs
 from codex_db.dbtx import scalar
-from codex_db.generated import models, users, users_async
+from codex_db.generated import content, models, users, users_async
 from tests._proxy import FaultyProxy
 
 
@@ -322,3 +322,13 @@ def _pgbouncer_prepares(url: str) -> bool:
     from tests.test_pooler import supports_prepared
 
     return supports_prepared(url)
+
+
+def test_copyfrom_runs_statement_by_statement(proxy: FaultyProxy) -> None:
+    """A :copyfrom call cannot be pipelined (COPY): the batch runs as a transaction."""
+    with Database.from_url(proxy.url(), max_size=1) as db:
+        uid = new_user(db)
+        counts = round_trips(
+            proxy, lambda: db.batch(partial(content.import_content, rows=[]), *three(uid))
+        )
+        assert counts["Z"] > 1
