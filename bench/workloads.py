@@ -184,9 +184,9 @@ GET_PK = Workload(
     smoke_batch=20,
     goals=(
         Goal(TRACED, CODEX, 1.02, note="tracing on, no SDK: at most 2 % over off"),
-        Goal(CODEX, PG_RIGHT, 0.95),
+        Goal(CODEX, PG_RIGHT, 0.85),
         Goal(CODEX, SQLC_PY, 0.30),
-        Goal(CODEX, PGBENCH, 2.0),
+        Goal(CODEX, PGBENCH, 1.8),
     ),
 )
 
@@ -295,9 +295,29 @@ TX3 = Workload(
     args=_tx_args,
     batch=300,
     smoke_batch=5,
-    goals=(Goal("codex db_ws", PG_RIGHT, 1.05), Goal("codex db_ws", SA_CORE, 0.60)),
+    goals=(Goal("codex db_ws", PG_RIGHT, 1.0), Goal("codex db_ws", SA_CORE, 0.60)),
     note="db_ws checks a connection out of its pool per transaction; psycopg and asyncpg"
     " hold one; SQLAlchemy uses engine.begin() (pool checkout), as its docs show.",
+)
+
+BATCH = "codex db_http batch()"
+ONE_BY_ONE = "codex db_http one by one"
+
+BATCH3 = Workload(
+    name="batch3",
+    title="batch() of the 3 tx3 statements vs the same 3 one after another (db_http)",
+    subject=BATCH,
+    peers={
+        BATCH: codex.http_batch3,
+        ONE_BY_ONE: codex.http_one_by_one3,
+        "codex db_ws transaction": codex.ws_tx3,
+    },
+    args=_tx_args,
+    batch=300,
+    smoke_batch=5,
+    goals=(Goal(BATCH, ONE_BY_ONE, 0.5, note="one round trip against three"),),
+    note="batch() sends BEGIN, the statements and COMMIT in psycopg pipeline mode with one"
+    " Sync; one by one is three autocommit calls; the transaction is five round trips.",
 )
 
 _THREADS = f"codex db_http x{WORKERS} threads"
@@ -330,7 +350,7 @@ CONCURRENT = Workload(
         Goal(_THREADS, _APOOL, 1.2, throughput=True),
         Goal(_TASKS, _POOL, 1.5, throughput=True),
         Goal(_TASKS, _APOOL, 1.2, throughput=True),
-        Goal(_TASKS_UV, _APOOL_UV, 1.2, throughput=True),
+        Goal(_TASKS_UV, _APOOL_UV, 1.3, throughput=True),
     ),
     note="'codex async' is the generated async functions on AsyncDatabase (adb_http).",
 )
@@ -350,8 +370,8 @@ ASYNC_GET = Workload(
     batch=1000,
     smoke_batch=20,
     goals=(
-        Goal("codex async", ASYNCPG, 1.5),
-        Goal("codex async+uvloop", ASYNCPG_UV, 1.5),
+        Goal("codex async", ASYNCPG, 0.95),
+        Goal("codex async+uvloop", ASYNCPG_UV, 1.2),
     ),
 )
 
@@ -502,6 +522,7 @@ WORKLOADS: dict[str, Workload] = {
         INSERT,
         BULK,
         TX3,
+        BATCH3,
         CONCURRENT,
         ASYNC_GET,
         SCALE_KEYSET,

@@ -12,11 +12,14 @@ below already falls back to psycopg's class outside the versions it was verified
 
 This subclass keeps the reader registered from one round trip to the next, on the
 hot path only: a wait for the socket to become readable, on one of asyncio's
-selector loops, outside pipeline mode and without a timeout. Everything else
-(writes, COPY back-pressure, pipelines, waits with a timeout, the recovery after a
-cancellation, and every wait on uvloop, whose poll handle dies silently on a socket
-error) is handed to psycopg's own ``wait()``, in the state the generator is in.
-The reader is removed
+selector loops or on uvloop, outside pipeline mode and without a timeout.
+Everything else (writes, COPY back-pressure, pipelines, waits with a timeout, the
+recovery after a cancellation, other loops) is handed to psycopg's own ``wait()``,
+in the state the generator is in. On uvloop the kept reader is registered again
+before each wait (`KeepReaderConnection._rearmed`): uvloop closes its poll handle
+after a socket error once it has run the reader, so a reader kept from an earlier
+wait could otherwise never fire again and the next query hang; re-registering a
+live handle costs no system call, and a closed one is replaced. The reader is removed
 
 - when it fires while nobody waits (a NOTIFY, or the server closing an idle
   connection): so the loop never spins on a readable socket nobody reads;
@@ -84,6 +87,10 @@ _PIPELINE_OFF = pq.PipelineStatus.OFF
 _INTERRUPTED = (asyncio.CancelledError, KeyboardInterrupt, SystemExit)
 _NOTHING = object()
 _SelectorLoop = asyncio.selector_events.BaseSelectorEventLoop
+#: How `KeepReaderConnection` waits on a loop: kept reader (asyncio's selector loops),
+#: kept reader registered again before each wait (uvloop), or psycopg's way (others).
+_SELECTOR_LOOP, _UVLOOP, _OTHER_LOOP = 1, 2, 3
+_LOOP_KINDS: dict[type[asyncio.AbstractEventLoop], int] = {}
 
 #: Like psycopg's ``waiting.MAX_BUSY_TIME``: the longest the loop is kept busy by
 #: generators that complete without waiting (buffered COPY rows) before yielding.
@@ -96,6 +103,19 @@ _TIME_UP = -1
 def _time_up(waiter: asyncio.Future[int]) -> None:
     if not waiter.done():
         waiter.set_result(_TIME_UP)
+
+
+def _loop_kind(loop: asyncio.AbstractEventLoop) -> int:
+    """How connections wait on *loop*'s class (remembered in `_LOOP_KINDS`)."""
+    cls = type(loop)
+    if isinstance(loop, _SelectorLoop):
+        kind = _SELECTOR_LOOP
+    elif cls.__module__.partition(".")[0] == "uvloop":
+        kind = _UVLOOP
+    else:
+        kind = _OTHER_LOOP  # e.g. the proactor loop on Windows: psycopg's own wait
+    _LOOP_KINDS[cls] = kind
+    return kind
 
 
 def verified_psycopg(version: str, wait: Any = None) -> bool:
@@ -220,14 +240,14 @@ class KeepReaderConnection(DeadlineAsyncConnection[Row]):
         global _last_yield
         loop = asyncio.get_running_loop()
         limit, current = budget(self, timeout)
+        kind = _LOOP_KINDS.get(type(loop))
+        if kind is None:
+            kind = _loop_kind(loop)
         if (
-            (limit is not None and current is None)
+            kind == _OTHER_LOOP
+            or (limit is not None and current is None)
             or self.pgconn.pipeline_status != _PIPELINE_OFF
-            or not isinstance(loop, _SelectorLoop)
         ):
-            # Only asyncio's selector loops: uvloop closes its poll handle on a socket
-            # error (POLLERR) after running the reader once, so a kept reader could
-            # never fire again and a query on a dead connection could hang.
             self._drop_reader()
             return await super().wait(gen, interval, timeout)
         try:
@@ -247,7 +267,7 @@ class KeepReaderConnection(DeadlineAsyncConnection[Row]):
                 # Writing (big parameters, COPY): psycopg's way, from this state on.
                 self._drop_reader()
                 return await super().wait(_Rest(gen, state), interval, timeout)  # type: ignore[arg-type]
-            reader = self._reader(loop)
+            reader = self._reader(loop) if kind == _SELECTOR_LOOP else self._rearmed(loop)
             waiter = reader.waiter = loop.create_future()
             timer = None if current is None else loop.call_at(current[0], _time_up, waiter)
             try:
@@ -308,6 +328,25 @@ class KeepReaderConnection(DeadlineAsyncConnection[Row]):
         except OSError as ex:
             self._codex_reader = None
             raise psycopg.OperationalError("connection socket closed") from ex
+        return reader
+
+    def _rearmed(self, loop: asyncio.AbstractEventLoop) -> _Reader:
+        """This connection's reader on *loop* (uvloop), registered again before each wait.
+
+        uvloop closes its poll handle after a socket error (POLLERR), once it has run the
+        reader, and keeps the closed handle: a reader kept from an earlier wait may then
+        never fire, although the data of that wait was read. Registering the same reader
+        again costs no system call while the handle lives, and raises `RuntimeError` once
+        it is closed: then the dead handle is removed and the reader registered afresh.
+        """
+        reader = self._codex_reader
+        if reader is None or reader.loop is not loop:
+            return self._reader(loop)
+        try:
+            loop.add_reader(reader.fd, reader)
+        except RuntimeError:  # "the handler is closed": uvloop dropped it after an error
+            self._drop_reader()
+            return self._reader(loop)
         return reader
 
     def _drop_reader(self) -> asyncio.Future[int] | None:

@@ -22,6 +22,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from types import TracebackType
 from typing import Any, LiteralString, Self, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
@@ -30,6 +31,7 @@ import psycopg
 from msgspec import UNSET, UnsetType
 
 from codex_db import _pool, _target, observe
+from codex_db._batch import Plan, plan, run_pipelined
 from codex_db._conn import Conn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pending import report
@@ -38,6 +40,7 @@ from codex_db._pool import (
     Engine,
     PinnedEngine,
     PoolEngine,
+    is_idle,
 )
 from codex_db._pool_base import logger
 from codex_db._replicas import AsyncReplicas, is_read
@@ -273,11 +276,12 @@ class Database(Statements):
         *attempts* > 1 re-runs the batch on a serialization failure or deadlock.
         """
 
-        def run(tx: Transaction) -> tuple[Any, ...]:
-            return tuple([call(tx) for call in calls])
-
+        policy, settings = RetryPolicy(attempts=attempts), TransactionOptions(**options)
         with observe.block(None, "batch"):
-            return self._run(run, RetryPolicy(attempts=attempts), TransactionOptions(**options))
+            planned = plan(calls)
+            if planned is None:
+                return self._run(partial(_in_order, calls), policy, settings)
+            return self._retrying(policy, partial(self._batch_once, calls, planned, settings))
 
     # DBTX: what generated query functions call. Each call checks out a pooled
     # connection and runs on its cached adapter (one RawCursor per connection).
@@ -381,17 +385,38 @@ class Database(Statements):
             self._engine.refused_prepared(exc)
             raise
 
+    def _batch_once(
+        self, calls: Sequence[Call[Any]], planned: Plan, options: TransactionOptions
+    ) -> tuple[Any, ...]:
+        """One attempt of a planned batch: in one round trip on an idle connection."""
+        defaults = dict(self._engine.local_settings())
+        try:
+            with self._engine.begin() as conn, observe.block(conn, "transaction"):
+                if is_idle(conn):
+                    return run_pipelined(conn, calls, planned, options, defaults)
+                with open_block(conn, options, defaults) as tx:  # a pinned test client
+                    return _in_order(calls, tx)
+        except psycopg.Error as exc:
+            self._engine.refused_prepared(exc)  # not re-run, as for a transaction block
+            raise
+
     def _run(
         self,
         work: Callable[[Transaction], T],
         policy: RetryPolicy,
         options: TransactionOptions,
     ) -> T:
+        return self._retrying(policy, partial(self._in_block, work, options))
+
+    def _in_block(self, work: Callable[[Transaction], T], options: TransactionOptions) -> T:
+        with self._block(options) as tx:
+            return work(tx)
+
+    def _retrying(self, policy: RetryPolicy, once: Callable[[], T]) -> T:
         attempt = 1
         while True:
             try:
-                with self._block(options) as tx:
-                    return work(tx)
+                return once()
             except Exception as exc:
                 if not policy.should_retry(exc, attempt):
                     raise
@@ -446,6 +471,10 @@ class DatabaseWs(Database):
         """
         policy = retry or RetryPolicy(attempts=attempts)
         return self._run(work, policy, TransactionOptions(**options))
+
+
+def _in_order(calls: Sequence[Call[Any]], tx: Transaction) -> tuple[Any, ...]:
+    return tuple([call(tx) for call in calls])
 
 
 def test_db_connection(client: Database | None = None) -> bool:  # noqa: PT028

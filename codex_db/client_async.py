@@ -21,6 +21,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from functools import partial
 from types import TracebackType
 from typing import Any, LiteralString, Self, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
@@ -29,6 +30,7 @@ import psycopg
 from msgspec import UNSET, UnsetType
 
 from codex_db import _pool_async, _target, observe
+from codex_db._batch_async import Plan, plan, run_pipelined
 from codex_db._conn_async import AsyncConn
 from codex_db._dbtx_base import ExecResult, Params
 from codex_db._pending_async import report
@@ -37,6 +39,7 @@ from codex_db._pool_async import (
     AsyncEngine,
     AsyncPinnedEngine,
     AsyncPoolEngine,
+    is_idle,
 )
 from codex_db._pool_base import logger
 from codex_db._replicas_async import AsyncReplicas, is_read
@@ -272,13 +275,12 @@ class AsyncDatabase(AsyncStatements):
         *attempts* > 1 re-runs the batch on a serialization failure or deadlock.
         """
 
-        async def run(tx: AsyncTransaction) -> tuple[Any, ...]:
-            return tuple([await call(tx) for call in calls])
-
+        policy, settings = RetryPolicy(attempts=attempts), TransactionOptions(**options)
         async with observe.block(None, "batch"):
-            return await self._run(
-                run, RetryPolicy(attempts=attempts), TransactionOptions(**options)
-            )
+            planned = await plan(calls)
+            if planned is None:
+                return await self._run(partial(_in_order, calls), policy, settings)
+            return await self._retrying(policy, partial(self._batch_once, calls, planned, settings))
 
     # DBTX: what generated query functions call. Each call checks out a pooled
     # connection and runs on its cached adapter (one RawCursor per connection).
@@ -387,17 +389,40 @@ class AsyncDatabase(AsyncStatements):
             self._engine.refused_prepared(exc)
             raise
 
+    async def _batch_once(
+        self, calls: Sequence[Call[Any]], planned: Plan, options: TransactionOptions
+    ) -> tuple[Any, ...]:
+        """One attempt of a planned batch: in one round trip on an idle connection."""
+        defaults = dict(self._engine.local_settings())
+        try:
+            async with self._engine.begin() as conn, observe.block(conn, "transaction"):
+                if is_idle(conn):
+                    return await run_pipelined(conn, calls, planned, options, defaults)
+                async with open_block(conn, options, defaults) as tx:  # a pinned test client
+                    return await _in_order(calls, tx)
+        except psycopg.Error as exc:
+            self._engine.refused_prepared(exc)  # not re-run, as for a transaction block
+            raise
+
     async def _run(
         self,
         work: Callable[[AsyncTransaction], Awaitable[T]],
         policy: RetryPolicy,
         options: TransactionOptions,
     ) -> T:
+        return await self._retrying(policy, partial(self._in_block, work, options))
+
+    async def _in_block(
+        self, work: Callable[[AsyncTransaction], Awaitable[T]], options: TransactionOptions
+    ) -> T:
+        async with self._block(options) as tx:
+            return await work(tx)
+
+    async def _retrying(self, policy: RetryPolicy, once: Callable[[], Awaitable[T]]) -> T:
         attempt = 1
         while True:
             try:
-                async with self._block(options) as tx:
-                    return await work(tx)
+                return await once()
             except Exception as exc:
                 if not policy.should_retry(exc, attempt):
                     raise
@@ -455,6 +480,10 @@ class AsyncDatabaseWs(AsyncDatabase):
         """
         policy = retry or RetryPolicy(attempts=attempts)
         return await self._run(work, policy, TransactionOptions(**options))
+
+
+async def _in_order(calls: Sequence[Call[Any]], tx: AsyncTransaction) -> tuple[Any, ...]:
+    return tuple([await call(tx) for call in calls])
 
 
 async def test_adb_connection(client: AsyncDatabase | None = None) -> bool:  # noqa: PT028

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: async source -> generated sync twin, relative to the repository root.
 MODULES: dict[str, str] = {
+    "codex_db/_batch_async.py": "codex_db/_batch.py",
     "codex_db/_conn_async.py": "codex_db/_conn.py",
     "codex_db/_pending_async.py": "codex_db/_pending.py",
     "codex_db/_statements_async.py": "codex_db/_statements.py",

@@ -12,6 +12,14 @@ two threads. Faults:
 - `lose_reply_to(marker)`: the next query whose bytes hold *marker* reaches the
   server and runs; its reply is dropped and the client's connection closed (the
   reply lost after the server committed).
+- `reset_after_reply_to(marker)`: the same query's reply is delivered, then the
+  client's connection is reset (TCP RST, so the client's socket reports an error
+  with the reply still to read).
+
+It also counts the protocol messages it forwards, by type (`messages`: ``Z`` is the
+server's ReadyForQuery, one per round trip; ``S`` the client's Sync, ``H`` Flush,
+``Q`` a simple query). Connect with ``sslmode=disable`` (the default `url()`):
+an SSL request would be counted as the startup message.
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import struct
 import threading
 import time
+from collections import Counter
 from types import TracebackType
 
 from psycopg.conninfo import conninfo_to_dict
@@ -30,15 +40,55 @@ __all__ = ["FaultyProxy"]
 _CHUNK = 65536
 
 
+class _Frames:
+    """Splits one direction's bytes into protocol messages and counts them by type."""
+
+    def __init__(self, counts: Counter[str], lock: threading.Lock, startup: bool) -> None:
+        self._counts = counts
+        self._lock = lock
+        self._buffer = b""
+        self._untyped = startup  # the client's first message (StartupMessage) has no type byte
+
+    def feed(self, data: bytes) -> None:
+        buffer = self._buffer + data
+        while True:
+            if self._untyped:
+                if len(buffer) < 4:
+                    break
+                size = int.from_bytes(buffer[:4], "big")
+                if len(buffer) < size:
+                    break
+                buffer, self._untyped = buffer[size:], False
+                continue
+            if len(buffer) < 5:
+                break
+            size = int.from_bytes(buffer[1:5], "big")
+            if len(buffer) < 1 + size:
+                break
+            kind, buffer = chr(buffer[0]), buffer[1 + size :]
+            with self._lock:
+                self._counts[kind] += 1
+        self._buffer = buffer
+
+
 class _Pair:
     """One client connection and its server connection."""
 
     def __init__(self, client: socket.socket, server: socket.socket) -> None:
         self.client = client
         self.server = server
+        self.frames: dict[bool, _Frames] = {}
         self.lose_next_reply = False
+        self.reset_after_next_reply = False
         self.closed = False
         self.doomed = False
+
+    def reset(self) -> None:
+        """Close with a TCP RST to the client (SO_LINGER 0), not an orderly FIN."""
+        with contextlib.suppress(OSError):
+            self.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.client.close()
+        self.close()
 
     def close(self) -> None:
         self.closed = True
@@ -67,9 +117,13 @@ class FaultyProxy:
         self._lock = threading.Lock()
         self._holed = threading.Event()
         self._marker: bytes | None = None
+        self._reset = False
         self._stopped = False
         self._refusing = False
         self.replies_lost = 0
+        #: Messages forwarded, by type: ``"Z"`` from the server, ``"S"``, ``"H"``, ``"Q"``...
+        #: from clients (see the module docstring). Clear it before what you measure.
+        self.messages: Counter[str] = Counter()
         threading.Thread(target=self._accept, daemon=True, name="proxy-accept").start()
 
     def __enter__(self) -> FaultyProxy:
@@ -85,6 +139,7 @@ class FaultyProxy:
 
     def url(self, **params: str) -> str:
         """The URL of the database through the proxy, with libpq *params*."""
+        params = {"sslmode": "disable", **params}
         query = "&".join(f"{k}={v}" for k, v in params.items())
         base = f"postgresql://postgres@127.0.0.1:{self.port}/{self.dbname}"
         return base + (f"?{query}" if query else "")
@@ -108,7 +163,10 @@ class FaultyProxy:
             pair.close()
 
     def lose_reply_to(self, marker: bytes) -> None:
-        self._marker = marker
+        self._marker, self._reset = marker, False
+
+    def reset_after_reply_to(self, marker: bytes) -> None:
+        self._marker, self._reset = marker, True
 
     def close(self) -> None:
         self._stopped = True
@@ -133,6 +191,9 @@ class FaultyProxy:
             server.settimeout(None)
             pair = _Pair(client, server)
             pair.doomed = self._holed.is_set()
+            pair.frames = {
+                up: _Frames(self.messages, self._lock, startup=up) for up in (True, False)
+            }
             with self._lock:
                 self._pairs.append(pair)
             threading.Thread(target=self._pump, args=(pair, True), daemon=True).start()
@@ -168,9 +229,16 @@ class FaultyProxy:
             marker = self._marker
             if upstream and marker is not None and marker in data:
                 self._marker = None
-                pair.lose_next_reply = True
+                if self._reset:
+                    pair.reset_after_next_reply = True
+                else:
+                    pair.lose_next_reply = True
+            pair.frames[upstream].feed(data)
             try:
                 dst.sendall(data)
             except OSError:
                 pair.close()
+                return
+            if not upstream and pair.reset_after_next_reply:
+                pair.reset()
                 return

@@ -262,7 +262,10 @@ class TestServerRestart:
                 f" {len(errors)} errors, all within {max(errors) - outage_start:.2f} s of the stop"
             )
 
-    def test_async_workers_recover_too(self, private_server: EmbeddedServer) -> None:
+    @pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+    def test_async_workers_recover_too(
+        self, private_server: EmbeddedServer, loop_kind: str
+    ) -> None:
         """The same through adb_http/adb_ws twins: 8 tasks, one restart, nothing half-applied."""
         outcomes = [Outcome() for _ in range(8)]
         window: list[float] = []
@@ -302,7 +305,12 @@ class TestServerRestart:
                 window.append(time.monotonic())
                 await asyncio.gather(*tasks)
 
-        asyncio.run(main())
+        if loop_kind == "uvloop":
+            uvloop = pytest.importorskip("uvloop")
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(main())
+        else:
+            asyncio.run(main())
         outage_start, outage_end, _ = window
         errors = [t for out in outcomes for t, _ in out.errors]
         assert errors and min(errors) >= outage_start

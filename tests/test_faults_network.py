@@ -105,9 +105,10 @@ class TestNothingRunsTwice:
             assert ran(ledger_url) == 1
             assert db.fetch_one("SELECT 2", (), scalar) == 2  # the pool replaced the connection
 
+    @pytest.mark.parametrize("loop_kind", LOOPS)
     @pytest.mark.parametrize("statement", list(WRITES.values())[:2], ids=list(WRITES)[:2])
     def test_async_lost_reply_is_raised_never_rerun(
-        self, statement: str, proxy: FaultyProxy, ledger_url: str
+        self, statement: str, proxy: FaultyProxy, ledger_url: str, loop_kind: str
     ) -> None:
         async def main() -> None:
             async with AsyncDatabase.from_url(proxy.url(), min_size=1) as db:
@@ -116,7 +117,7 @@ class TestNothingRunsTwice:
                 with pytest.raises(psycopg.OperationalError):
                     await db.fetch_all(statement, (), scalar)
 
-        asyncio.run(main())
+        run_loop(loop_kind, main)
         assert ran(ledger_url) == 1
 
     def test_killed_idle_connections_are_replaced_silently(self, ledger_url: str) -> None:
@@ -129,7 +130,10 @@ class TestNothingRunsTwice:
                 db.execute("INSERT INTO ledger (note) VALUES ($1)", (f"after-kill-{n}",))
         assert ran(ledger_url) == 6
 
-    def test_async_killed_idle_connections_are_replaced_silently(self, ledger_url: str) -> None:
+    @pytest.mark.parametrize("loop_kind", LOOPS)
+    def test_async_killed_idle_connections_are_replaced_silently(
+        self, ledger_url: str, loop_kind: str
+    ) -> None:
         async def main() -> None:
             async with AsyncDatabase.from_url(ledger_url, min_size=2, max_size=2) as db:
                 await asyncio.gather(
@@ -139,7 +143,7 @@ class TestNothingRunsTwice:
                 for n in range(4):
                     await db.execute("INSERT INTO ledger (note) VALUES ($1)", (f"k{n}",))
 
-        asyncio.run(main())
+        run_loop(loop_kind, main)
         assert ran(ledger_url) == 4
 
 

@@ -9,6 +9,7 @@ that reuses its number.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import selectors
 import time
@@ -32,6 +33,7 @@ from codex_db._wait_async import (
     verified_psycopg,
 )
 from codex_db.dbtx import AsyncConn, scalar
+from tests._proxy import FaultyProxy
 
 T = TypeVar("T")
 
@@ -247,10 +249,8 @@ class TestHotPath:
                 for i in range(40):
                     assert await one(conn, "SELECT $1::int", (i,)) == i
                 reader = conn._codex_reader
-                if loop_kind == "uvloop":
-                    assert reader is None  # every wait is psycopg's own on uvloop
-                else:
-                    assert reader is not None and reader.loop is loop
+                assert reader is not None and reader.loop is loop
+                if loop_kind == "asyncio":
                     assert watched(loop, conn.fileno()) is True
             finally:
                 await conn.close()
@@ -271,10 +271,7 @@ class TestHotPath:
             conn = box[0]
             assert await one(conn, "SELECT 2") == 2
             reader = conn._codex_reader
-            if loop_kind == "asyncio":
-                assert reader is not None and reader.loop is asyncio.get_running_loop()
-            else:
-                assert reader is None  # uvloop: psycopg's own wait
+            assert reader is not None and reader.loop is asyncio.get_running_loop()
             await conn.close()
 
         run(loop_kind, first)
@@ -350,14 +347,11 @@ class TestDeadConnections:
                 reader = conn._codex_reader
                 fd = conn.fileno()
                 kill(admin, conn)
-                if loop_kind == "asyncio":
-                    # The reader fires once with nobody waiting and stops watching:
-                    # a readable socket nobody reads would keep the loop busy.
-                    assert reader is not None
-                    await until(lambda: reader.loop is None)
-                    assert unwatched(fd)
-                else:
-                    assert reader is None  # uvloop: psycopg's own wait
+                # The reader fires once with nobody waiting and stops watching:
+                # a readable socket nobody reads would keep the loop busy.
+                assert reader is not None
+                await until(lambda: reader.loop is None)
+                assert unwatched(fd)
                 with pytest.raises(psycopg.OperationalError):
                     await one(conn, "SELECT 1")
                 assert conn._codex_reader is None
@@ -385,6 +379,36 @@ class TestDeadConnections:
                 assert unwatched(fd)
             finally:
                 await conn.close()
+
+        run(loop_kind, main)
+
+    def test_reset_with_the_reply_unread(self, migrated_url: str, loop_kind: str) -> None:
+        """A reply and a TCP reset that arrive together: the reply is read or the query
+        fails, and the next query fails instead of hanging. On uvloop the socket error
+        closes the loop's poll handle after the reply is read; a reader kept from that
+        wait would never fire again (`KeepReaderConnection._rearmed`)."""
+
+        async def main() -> None:
+            with FaultyProxy(migrated_url) as proxy:
+                for _ in range(3):
+                    conn = await connect(proxy.url())
+                    try:
+                        assert await one(conn, "SELECT 1") == 1
+                        fd = conn.fileno()
+                        proxy.reset_after_reply_to(b"reset_me")
+                        query = asyncio.create_task(one(conn, "SELECT 2 AS reset_me"))
+                        await until(running(conn))
+                        await asyncio.sleep(0)  # the task now waits for the reply
+                        time.sleep(0.2)  # busy loop: the reply and the reset arrive together
+                        with contextlib.suppress(psycopg.OperationalError):
+                            assert await outcome(query) == 2
+                        nxt = asyncio.create_task(one(conn, "SELECT 3"))
+                        with pytest.raises(psycopg.OperationalError):
+                            await outcome(nxt)
+                        assert conn._codex_reader is None
+                    finally:
+                        await conn.close()
+                    assert unwatched(fd)
 
         run(loop_kind, main)
 

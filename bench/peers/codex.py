@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -39,7 +40,9 @@ __all__ = [
     "held_get_traced",
     "held_insert",
     "held_list",
+    "http_batch3",
     "http_get",
+    "http_one_by_one3",
     "http_threads",
     "memory_structs",
     "scale_filtered",
@@ -199,6 +202,34 @@ def ws_tx3(ctx: Context) -> Runner:
             content.get_content(tx, id=id)
             content.increment_view_count(tx, id=id)
             content.get_personal_content_by_slug(tx, creator_id=creator, slug=slug)
+
+    return SyncRunner(op, client.close)
+
+
+def http_batch3(ctx: Context) -> Runner:
+    """The tx3 statements as ``db_http.batch()``: one transaction, one round trip."""
+    client = _client(ctx)
+
+    def op(arg: tuple[Any, str, str]) -> object:
+        id, creator, slug = arg
+        return client.batch(
+            partial(content.get_content, id=id),
+            partial(content.increment_view_count, id=id),
+            partial(content.get_personal_content_by_slug, creator_id=creator, slug=slug),
+        )
+
+    return SyncRunner(op, client.close)
+
+
+def http_one_by_one3(ctx: Context) -> Runner:
+    """The tx3 statements one after another on ``db_http`` (autocommit: three round trips)."""
+    client = _client(ctx)
+
+    def op(arg: tuple[Any, str, str]) -> None:
+        id, creator, slug = arg
+        content.get_content(client, id=id)
+        content.increment_view_count(client, id=id)
+        content.get_personal_content_by_slug(client, creator_id=creator, slug=slug)
 
     return SyncRunner(op, client.close)
 
