@@ -161,11 +161,11 @@ class TestDeadline:
     ) -> None:
         """Nothing answers: the call raises at its deadline, then the pool serves again."""
         with Database.from_url(proxy.url(), min_size=1, deadline=1.5, pool_timeout=5) as db:
-            db.fetch_one(query, params, scalar)  # type: ignore[arg-type]
+            db.fetch_one(query, params, scalar)
             proxy.blackhole()
             start = time.monotonic()
             with pytest.raises(DeadlineExceededError) as caught:
-                db.fetch_one(query, params, scalar)  # type: ignore[arg-type]
+                db.fetch_one(query, params, scalar)
             took = time.monotonic() - start
             figure("blackholed call raised after", took)
             assert 1.5 <= took < 2.0
@@ -195,12 +195,12 @@ class TestDeadline:
 
         async def main() -> float:
             async with AsyncDatabase.from_url(proxy.url(), min_size=1, deadline=None) as db:
-                await db.fetch_one(query, params, scalar)  # type: ignore[arg-type]
+                await db.fetch_one(query, params, scalar)
                 proxy.blackhole()
                 start = time.monotonic()
                 with pytest.raises(TimeoutError):
                     async with asyncio.timeout(1):
-                        await db.fetch_one(query, params, scalar)  # type: ignore[arg-type]
+                        await db.fetch_one(query, params, scalar)
                 took = time.monotonic() - start
                 proxy.heal()
                 assert await db.fetch_one("SELECT 5", (), scalar) == 5
@@ -217,11 +217,11 @@ class TestDeadline:
     ) -> None:
         async def main() -> float:
             async with AsyncDatabase.from_url(proxy.url(), min_size=1, deadline=1.0) as db:
-                await db.fetch_one(query, params, scalar)  # type: ignore[arg-type]
+                await db.fetch_one(query, params, scalar)
                 proxy.blackhole()
                 start = time.monotonic()
                 with pytest.raises(DeadlineExceededError):
-                    await db.fetch_one(query, params, scalar)  # type: ignore[arg-type]
+                    await db.fetch_one(query, params, scalar)
                 took = time.monotonic() - start
                 proxy.heal()
                 assert await db.fetch_one("SELECT 6", (), scalar) == 6
