@@ -30,7 +30,7 @@ cursors. So ``prepare_threshold``, ``prepared_max``, `codex_db._preparation.PREP
 and the pooler rules hold unchanged. Everything else takes the cursor: calls without
 parameters (which may hold several statements), and a connection in pipeline mode,
 busy, closed, about to begin a transaction itself (not autocommit) or whose client
-encoding is not UTF-8, and any call while tracing or the slow-query log is on.
+encoding is not UTF-8. Tracing and the slow-query log wrap both paths alike.
 """
 
 from __future__ import annotations
@@ -103,9 +103,13 @@ class Conn:
 
     def fetch_one(self, query: LiteralString, params: Params, make: Callable[..., T]) -> T | None:
         """The first row built with ``make(*cells)``, or None when there is none."""
-        if params and not _observe.on and self._leanable():
+        if params and self._leanable():
             try:
-                result = self._run(query, params)
+                if _observe.on:
+                    with observed(self.connection, query):
+                        result = self._run(query, params)
+                else:
+                    result = self._run(query, params)
             except UNDEFINED as exc:
                 raise_if_behind(self.connection, query, exc)
                 raise
@@ -124,9 +128,13 @@ class Conn:
 
     def fetch_all(self, query: LiteralString, params: Params, make: Callable[..., T]) -> list[T]:
         """Every row, built with ``make(*cells)``."""
-        if params and not _observe.on and self._leanable():
+        if params and self._leanable():
             try:
-                result = self._run(query, params)
+                if _observe.on:
+                    with observed(self.connection, query):
+                        result = self._run(query, params)
+                else:
+                    result = self._run(query, params)
             except UNDEFINED as exc:
                 raise_if_behind(self.connection, query, exc)
                 raise
