@@ -81,7 +81,7 @@ class Conn:
     Like the connection, it is not meant for concurrent use by several tasks or threads.
     """
 
-    __slots__ = ("_cursor", "_last", "_lean", "_tx", "connection")
+    __slots__ = ("_cursor", "_lean", "_tx", "connection")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
@@ -90,7 +90,6 @@ class Conn:
             self._cursor.adapters.register_dumper(None, dumper)
         self._tx = Transformer(self._cursor)
         self._lean = connection.info.encoding == "utf-8"
-        self._last: bytes | None = None  # the query whose loaders `_tx` holds
 
     @classmethod
     def of(cls, connection: psycopg.Connection[Any]) -> Conn:
@@ -199,8 +198,7 @@ class Conn:
         result = results[-1]
         if result.status != _TUPLES_OK or len(results) != 1:
             _raise_for(result)
-        tx.set_pgresult(result, set_loaders=sql is not self._last)
-        self._last = sql
+        tx.set_pgresult(result)  # loaders by this result's column types, as the cursor does
         return result
 
     def stream(

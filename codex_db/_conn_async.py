@@ -77,7 +77,7 @@ class AsyncConn:
     Like the connection, it is not meant for concurrent use by several tasks or threads.
     """
 
-    __slots__ = ("_cursor", "_last", "_lean", "_tx", "connection")
+    __slots__ = ("_cursor", "_lean", "_tx", "connection")
 
     def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
         self.connection = connection
@@ -86,7 +86,6 @@ class AsyncConn:
             self._cursor.adapters.register_dumper(None, dumper)
         self._tx = Transformer(self._cursor)
         self._lean = connection.info.encoding == "utf-8"
-        self._last: bytes | None = None  # the query whose loaders `_tx` holds
 
     @classmethod
     def of(cls, connection: psycopg.AsyncConnection[Any]) -> AsyncConn:
@@ -199,8 +198,7 @@ class AsyncConn:
         result = results[-1]
         if result.status != _TUPLES_OK or len(results) != 1:
             _raise_for(result)
-        tx.set_pgresult(result, set_loaders=sql is not self._last)
-        self._last = sql
+        tx.set_pgresult(result)  # loaders by this result's column types, as the cursor does
         return result
 
     async def stream(

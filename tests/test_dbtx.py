@@ -237,6 +237,17 @@ def test_a_connection_not_in_autocommit_still_begins_a_transaction(url: str) -> 
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
 
 
+def test_rows_are_loaded_by_their_result_s_column_types(url: str) -> None:
+    """The same query, unprepared, after its column changed type: loaded by the new type."""
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        db = dbtx.Conn.of(conn)
+        query = "SELECT doc FROM items WHERE id = $1"
+        db.execute("UPDATE items SET doc = '{\"n\": 1}' WHERE id = $1", (5,))
+        assert db.fetch_one(query, (5,), dbtx.scalar) == {"n": 1}
+        conn.execute("ALTER TABLE items ALTER COLUMN doc TYPE text")
+        assert db.fetch_one(query, (5,), dbtx.scalar) == '{"n": 1}'
+
+
 def test_calls_share_the_connections_prepared_statements(url: str) -> None:
     """The lean path prepares through psycopg's own cache: one statement for the adapter and
     the connection's cursors, prepared anew after psycopg's DEALLOCATE ALL (sent after a
