@@ -11,6 +11,22 @@ psycopg errors propagate unchanged, but for two:
 `CopyDataError`, and a generated query whose table, column, function or type does
 not exist raises `PendingMigrationsError` when migrations are pending
 (`codex_db._pending_async.raise_if_behind`; the check runs on that error path only).
+
+``fetch_one`` and ``fetch_all`` with parameters take a leaner path than the cursor
+(`AsyncConn._run`): the parameters are dumped by the adapter's `Transformer` (the
+cursor's adapters), the statement is sent with ``PGconn.send_query_prepared`` /
+``send_query_params``, its result waited for through ``connection.wait()`` (so the
+deadline and cancellation rules of `codex_db._deadline` hold) and its rows loaded by
+the same `Transformer`. That skips psycopg's cursor bookkeeping, about a third of the
+client CPU of a get by id. Preparation goes through the connection's own
+prepared-statement cache (psycopg's ``conn._prepared``, the one private psycopg API
+used here; psycopg is pinned to 3.3): a cache of our own would lose its statements
+to the ``DEALLOCATE ALL`` psycopg sends after a ``ROLLBACK`` run on one of its
+cursors. So ``prepare_threshold``, ``prepared_max``, `codex_db._preparation.PREPARE`
+and the pooler rules hold unchanged. Everything else takes the cursor: calls without
+parameters (which may hold several statements), and a connection in pipeline mode,
+busy, closed, about to begin a transaction itself (not autocommit) or whose client
+encoding is not UTF-8. Tracing and the slow-query log wrap both paths alike.
 """
 
 from __future__ import annotations
@@ -20,7 +36,11 @@ from itertools import starmap
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
-from psycopg import AsyncCopy, AsyncRawCursor
+from psycopg import AsyncCopy, AsyncRawCursor, pq
+from psycopg._preparing import Prepare  # the connection's prepared-statement cache
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.errors import error_from_result
+from psycopg.generators import execute as _execute
 from psycopg.rows import TupleRow, tuple_row
 
 from codex_db._copy import COPY_DUMPERS, copy_data_error
@@ -36,6 +56,20 @@ __all__ = ["AsyncConn"]
 
 T = TypeVar("T")
 
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
+_FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
+_IDLE = pq.TransactionStatus.IDLE
+_INTRANS = pq.TransactionStatus.INTRANS
+_INERROR = pq.TransactionStatus.INERROR
+_CONN_OK = pq.ConnStatus.OK
+_PIPELINE_OFF = pq.PipelineStatus.OFF
+_NO = Prepare.NO
+_SHOULD = Prepare.SHOULD
+#: ``[PyFormat.AUTO] * n`` by n: what psycopg's ``$n`` queries dump their parameters as.
+_FORMATS: list[list[PyFormat]] = [[PyFormat.AUTO] * n for n in range(64)]
+#: Query text -> its bytes (UTF-8: the lean path runs on UTF-8 connections only).
+_QUERY_BYTES: dict[str, bytes] = {}
+
 
 class AsyncConn:
     """`AsyncDBTX` on a psycopg connection. Get it with `AsyncConn.of` rather than building one.
@@ -43,13 +77,15 @@ class AsyncConn:
     Like the connection, it is not meant for concurrent use by several tasks or threads.
     """
 
-    __slots__ = ("_cursor", "connection")
+    __slots__ = ("_cursor", "_lean", "_tx", "connection")
 
     def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
         self.connection = connection
         self._cursor: AsyncRawCursor[TupleRow] = AsyncRawCursor(connection, row_factory=tuple_row)
         for dumper in COPY_DUMPERS:  # by type name only: used by copy_rows(types=...)
             self._cursor.adapters.register_dumper(None, dumper)
+        self._tx = Transformer(self._cursor)
+        self._lean = connection.info.encoding == "utf-8"
 
     @classmethod
     def of(cls, connection: psycopg.AsyncConnection[Any]) -> AsyncConn:
@@ -64,6 +100,17 @@ class AsyncConn:
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> T | None:
         """The first row built with ``make(*cells)``, or None when there is none."""
+        if params and self._leanable():
+            try:
+                if _observe.on:
+                    with observed(self.connection, query):
+                        result = await self._run(query, params)
+                else:
+                    result = await self._run(query, params)
+            except UNDEFINED as exc:
+                await raise_if_behind(self.connection, query, exc)
+                raise
+            return make(*self._tx.load_row(0, tuple)) if result.ntuples else None
         try:
             if _observe.on:
                 with observed(self.connection, query):
@@ -80,6 +127,18 @@ class AsyncConn:
         self, query: LiteralString, params: Params, make: Callable[..., T]
     ) -> list[T]:
         """Every row, built with ``make(*cells)``."""
+        if params and self._leanable():
+            try:
+                if _observe.on:
+                    with observed(self.connection, query):
+                        result = await self._run(query, params)
+                else:
+                    result = await self._run(query, params)
+            except UNDEFINED as exc:
+                await raise_if_behind(self.connection, query, exc)
+                raise
+            with no_gc:  # the rows are all alive: no collector passes over them (`codex_db._gc`)
+                return list(starmap(make, self._tx.load_rows(0, result.ntuples, tuple)))
         try:
             if _observe.on:
                 with observed(self.connection, query):
@@ -91,6 +150,56 @@ class AsyncConn:
             raise
         with no_gc:  # the rows are all alive: no collector passes over them (`codex_db._gc`)
             return list(starmap(make, await cursor.fetchall()))
+
+    def _leanable(self) -> bool:
+        """Whether the connection is in a state `_run` handles exactly as the cursor would."""
+        conn = self.connection
+        pgconn = conn.pgconn
+        if not self._lean or pgconn.status != _CONN_OK or pgconn.pipeline_status != _PIPELINE_OFF:
+            return False
+        status = pgconn.transaction_status
+        if status == _IDLE:
+            return conn.autocommit  # otherwise psycopg sends BEGIN first: the cursor does
+        return status in (_INTRANS, _INERROR)
+
+    async def _run(self, query: LiteralString, params: Params) -> pq.abc.PGresult:
+        """Send *query* with *params*, prepared or not as the cursor would; its rows' result.
+
+        The steps of psycopg's ``_maybe_prepare_gen`` outside pipeline mode, on the
+        connection's own prepared-statement cache (`_Query`). The result is set on `_tx`,
+        ready for ``load_row``/``load_rows``; an error result raises its psycopg error.
+        """
+        conn, tx = self.connection, self._tx
+        sql = _QUERY_BYTES.get(query)
+        if sql is None:
+            sql = _QUERY_BYTES[query] = query.encode()
+        pgq = _Query(sql, tx.dump_sequence(params, _FORMATS[len(params)]), tx.types)
+        manager = conn._prepared
+        async with conn.lock:
+            pgconn = conn.pgconn
+            prep, name = manager.get(pgq, PREPARE[query])  # type: ignore[arg-type]
+            if prep is _NO:
+                pgconn.send_query_params(
+                    sql, pgq.params, param_formats=tx.formats, param_types=pgq.types
+                )
+            else:
+                if prep is _SHOULD:
+                    pgconn.send_prepare(name, sql, param_types=pgq.types)
+                    for prepared in await conn.wait(_execute(pgconn)):
+                        if prepared.status == _FATAL_ERROR:
+                            raise error_from_result(prepared)
+                pgconn.send_query_prepared(name, pgq.params, param_formats=tx.formats)
+            key = manager.maybe_add_to_cache(pgq, prep, name)  # type: ignore[arg-type]
+            results: list[pq.abc.PGresult] = await conn.wait(_execute(pgconn))
+            if key is not None:
+                manager.validate(key, prep, name, results)
+            if manager._to_flush:  # evicted past prepared_max, or DEALLOCATE ALL due
+                await conn.wait(manager.maintain_gen(conn))
+        result = results[-1]
+        if result.status != _TUPLES_OK or len(results) != 1:
+            _raise_for(result)
+        tx.set_pgresult(result)  # loaders by this result's column types, as the cursor does
+        return result
 
     async def stream(
         self, query: LiteralString, params: Params, make: Callable[..., T]
@@ -176,3 +285,31 @@ class AsyncConn:
                 if error is not None:
                     raise error from exc
             raise
+
+
+def _raise_for(result: pq.abc.PGresult) -> Any:
+    """Raise what psycopg's cursor raises for *result*, which holds no rows to fetch."""
+    if result.status == _FATAL_ERROR:
+        raise error_from_result(result)
+    command = result.command_status
+    detail = (
+        f" (command status: {command.decode()})"
+        if command
+        else f" (result status: {pq.ExecStatus(result.status).name})"
+    )
+    raise psycopg.ProgrammingError(f"the last operation didn't produce records{detail}")
+
+
+class _Query:
+    """What psycopg's prepared-statement cache reads of a query (``PostgresQuery``'s
+    ``query``, ``params`` and ``types``): `AsyncConn._run` shares the connection's cache
+    with its cursors, so a name is never prepared twice and psycopg's own upkeep (evicting
+    past ``prepared_max``, ``DEALLOCATE ALL`` after a ``ROLLBACK``, ``DROP`` or ``ALTER``)
+    covers these statements too."""
+
+    __slots__ = ("params", "query", "types")
+
+    def __init__(self, query: bytes, params: Any, types: Any) -> None:
+        self.query = query
+        self.params = params
+        self.types = types

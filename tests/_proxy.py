@@ -214,7 +214,7 @@ class FaultyProxy:
                 continue
             try:
                 ready, _, _ = select.select([src], [], [], 0.05)
-                if not ready:
+                if not ready or self._holed.is_set():  # holed while waiting: the bytes stay
                     continue
                 data = src.recv(_CHUNK)
             except (OSError, ValueError):

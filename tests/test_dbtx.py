@@ -175,6 +175,105 @@ def test_preparation_follows_prepare_threshold(
         assert count is not None and (count[0] > 0) is prepared
 
 
+_BY_ID = "SELECT id, name, doc FROM items WHERE id = $1"
+_PREPARED = "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s"
+
+
+def _prepared(conn: psycopg.Connection[Any], query: str) -> int:
+    """How many prepared statements the server holds for *query* on *conn*."""
+    row = conn.execute(_PREPARED, (query,), prepare=False).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_calls_with_parameters_build_what_the_cursor_builds(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """fetch_one/fetch_all with parameters (the lean path) load rows as psycopg's cursor does:
+    jsonb through msgspec, NULLs, a NULL parameter, several rows."""
+    db = dbtx.Conn.of(conn)
+    db.execute("UPDATE items SET doc = $1 WHERE id = $2", (Jsonb({"k": [1, "x"]}), 7))
+    cursor = psycopg.RawCursor(conn)
+    for query, params in [
+        (_BY_ID, (7,)),
+        (_BY_ID, (8,)),
+        ("SELECT id, name, doc FROM items WHERE id <= $1 ORDER BY id", (3,)),
+        ("SELECT $1::text IS NULL, $2::int", (None, 5)),
+    ]:
+        expected = cursor.execute(query, params).fetchall()
+        assert db.fetch_all(query, params, lambda *cells: cells) == expected
+        assert db.fetch_one(query, params, lambda *cells: cells) == expected[0]
+    assert db.fetch_one(_BY_ID, (7,), Item) == Item(7, "item 7", {"k": [1, "x"]})
+
+
+def test_errors_with_parameters_are_the_cursors(url: str) -> None:
+    """Errors on the lean path: psycopg's classes with their diagnostics; a statement without
+    rows raises the cursor's ProgrammingError; the transaction state follows the server."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        db = dbtx.Conn.of(conn)
+        insert = "INSERT INTO items (id, name) VALUES ($1, $2)"
+        with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+            db.fetch_one(insert + " RETURNING id", (1, "dup"), dbtx.scalar)
+        assert caught.value.diag.constraint_name == "items_pkey"
+        with pytest.raises(psycopg.ProgrammingError) as no_rows:
+            db.fetch_one(insert, (900, "new"), dbtx.scalar)
+        assert str(no_rows.value) == (
+            "the last operation didn't produce records (command status: INSERT 0 1)"
+        )
+        with conn.transaction(force_rollback=True):
+            with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+                db.fetch_one("SELECT $1::int", ("x",), dbtx.scalar)
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+            with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+                db.fetch_all(_BY_ID, (1,), Item)
+        assert db.fetch_one(_BY_ID, (900,), Item) == Item(900, "new", None)
+
+
+def test_a_connection_not_in_autocommit_still_begins_a_transaction(url: str) -> None:
+    """On a connection without autocommit a call begins the transaction, as psycopg's does."""
+    with psycopg.connect(url) as conn:
+        db = dbtx.Conn.of(conn)
+        assert db.fetch_one(_BY_ID, (2,), Item) == Item(2, "item 2", None)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+
+
+def test_rows_are_loaded_by_their_result_s_column_types(url: str) -> None:
+    """The same query, unprepared, after its column changed type: loaded by the new type."""
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        db = dbtx.Conn.of(conn)
+        query = "SELECT doc FROM items WHERE id = $1"
+        db.execute("UPDATE items SET doc = '{\"n\": 1}' WHERE id = $1", (5,))
+        assert db.fetch_one(query, (5,), dbtx.scalar) == {"n": 1}
+        conn.execute("ALTER TABLE items ALTER COLUMN doc TYPE text")
+        assert db.fetch_one(query, (5,), dbtx.scalar) == '{"n": 1}'
+
+
+def test_calls_share_the_connections_prepared_statements(url: str) -> None:
+    """The lean path prepares through psycopg's own cache: one statement for the adapter and
+    the connection's cursors, prepared anew after psycopg's DEALLOCATE ALL (sent after a
+    ROLLBACK it sees), evicted past prepared_max, and never for an optional filter."""
+    with psycopg.connect(url, autocommit=True, prepare_threshold=0) as conn:
+        db = dbtx.Conn.of(conn)
+        assert db.fetch_one(_BY_ID, (1,), Item) is not None
+        assert _prepared(conn, _BY_ID) == 1
+        psycopg.RawCursor(conn).execute(_BY_ID, (2,)).fetchone()  # psycopg's: the same one
+        assert _prepared(conn, _BY_ID) == 1
+        conn.execute("BEGIN")
+        conn.execute("ROLLBACK")  # psycopg clears its cache: DEALLOCATE ALL
+        assert _prepared(conn, _BY_ID) == 0
+        with conn.transaction():
+            assert db.fetch_one(_BY_ID, (3,), Item) == Item(3, "item 3", None)
+        assert _prepared(conn, _BY_ID) == 1
+        conn.prepared_max = 2
+        for k in range(5):
+            assert db.fetch_one(f"SELECT $1::int + {k}", (1,), dbtx.scalar) == 1 + k
+        row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        assert row is not None and row[0] <= 3  # two cached, at most one not yet evicted
+        optional = "SELECT count(*) FROM items WHERE ($1::int IS NULL OR id = $1)"
+        assert db.fetch_all(optional, (None,), dbtx.scalar) == [50]
+        assert _prepared(conn, optional) == 0
+
+
 def test_adapters_registered_later_are_seen_after_reset(url: str) -> None:
     """The held cursor snapshots loaders; configure()/reset() make a fresh adapter see new ones."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -220,6 +319,15 @@ async def _async_flow(url: str) -> None:
         ] == [200, 201]
         with pytest.raises(psycopg.errors.UndefinedColumn):
             await db.fetch_one("SELECT nope FROM items", (), dbtx.scalar)
+        await conn.rollback()
+        conn.prepare_threshold = 0
+        assert await db.fetch_one("SELECT 1", (), dbtx.scalar) == 1  # the cursor: BEGIN
+        assert await db.fetch_all(_BY_ID, (4,), Item) == [Item(4, "item 4", None)]  # lean
+        cursor = await conn.execute(_PREPARED, (_BY_ID,), prepare=False)
+        assert await cursor.fetchone() == (1,)
+        with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+            await db.fetch_one("INSERT INTO items VALUES ($1, $2) RETURNING id", (2, "d"), Item)
+        assert caught.value.diag.constraint_name == "items_pkey"
         await conn.rollback()
         assert await db.fetch_one("SELECT count(*) FROM items", (), dbtx.scalar) == 50
 

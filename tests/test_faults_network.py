@@ -147,15 +147,25 @@ class TestNothingRunsTwice:
         assert ran(ledger_url) == 4
 
 
+#: A silent call on each execution path of the adapters: without parameters (psycopg's
+#: cursor) and with them (the lean path, `codex_db._conn_async.AsyncConn._run`).
+SILENT_CALLS = pytest.mark.parametrize(
+    ("query", "params"), [("SELECT 1", ()), ("SELECT $1::int", (1,))], ids=["cursor", "lean"]
+)
+
+
 class TestDeadline:
-    def test_silent_connection_fails_within_the_deadline(self, proxy: FaultyProxy) -> None:
+    @SILENT_CALLS
+    def test_silent_connection_fails_within_the_deadline(
+        self, proxy: FaultyProxy, query: str, params: tuple[Any, ...]
+    ) -> None:
         """Nothing answers: the call raises at its deadline, then the pool serves again."""
         with Database.from_url(proxy.url(), min_size=1, deadline=1.5, pool_timeout=5) as db:
-            db.fetch_one("SELECT 1", (), scalar)
+            db.fetch_one(query, params, scalar)
             proxy.blackhole()
             start = time.monotonic()
             with pytest.raises(DeadlineExceededError) as caught:
-                db.fetch_one("SELECT 1", (), scalar)
+                db.fetch_one(query, params, scalar)
             took = time.monotonic() - start
             figure("blackholed call raised after", took)
             assert 1.5 <= took < 2.0
@@ -176,18 +186,21 @@ class TestDeadline:
             assert time.monotonic() - start < 1.4
             assert db.fetch_one("SELECT 4", (), scalar) == 4
 
+    @SILENT_CALLS
     @pytest.mark.parametrize("loop_kind", LOOPS)
-    def test_async_cancellation_returns_promptly(self, proxy: FaultyProxy, loop_kind: str) -> None:
+    def test_async_cancellation_returns_promptly(
+        self, proxy: FaultyProxy, loop_kind: str, query: str, params: tuple[Any, ...]
+    ) -> None:
         """asyncio.timeout(1) around a silent call returns after ~1 s (psycopg's own wait: 11 s)."""
 
         async def main() -> float:
             async with AsyncDatabase.from_url(proxy.url(), min_size=1, deadline=None) as db:
-                await db.fetch_one("SELECT 1", (), scalar)
+                await db.fetch_one(query, params, scalar)
                 proxy.blackhole()
                 start = time.monotonic()
                 with pytest.raises(TimeoutError):
                     async with asyncio.timeout(1):
-                        await db.fetch_one("SELECT 1", (), scalar)
+                        await db.fetch_one(query, params, scalar)
                 took = time.monotonic() - start
                 proxy.heal()
                 assert await db.fetch_one("SELECT 5", (), scalar) == 5
@@ -197,15 +210,18 @@ class TestDeadline:
         figure(f"{loop_kind}: asyncio.timeout(1) returned after", took)
         assert took < 1.5
 
+    @SILENT_CALLS
     @pytest.mark.parametrize("loop_kind", LOOPS)
-    def test_async_deadline(self, proxy: FaultyProxy, loop_kind: str) -> None:
+    def test_async_deadline(
+        self, proxy: FaultyProxy, loop_kind: str, query: str, params: tuple[Any, ...]
+    ) -> None:
         async def main() -> float:
             async with AsyncDatabase.from_url(proxy.url(), min_size=1, deadline=1.0) as db:
-                await db.fetch_one("SELECT 1", (), scalar)
+                await db.fetch_one(query, params, scalar)
                 proxy.blackhole()
                 start = time.monotonic()
                 with pytest.raises(DeadlineExceededError):
-                    await db.fetch_one("SELECT 1", (), scalar)
+                    await db.fetch_one(query, params, scalar)
                 took = time.monotonic() - start
                 proxy.heal()
                 assert await db.fetch_one("SELECT 6", (), scalar) == 6
