@@ -73,6 +73,9 @@ _SHOULD = Prepare.SHOULD
 _FORMATS: list[list[PyFormat]] = [[PyFormat.AUTO] * n for n in range(64)]
 #: Query text -> its bytes (UTF-8: the lean path runs on UTF-8 connections only).
 _QUERY_BYTES: dict[str, bytes] = {}
+#: At most this many texts are kept: generated queries are constants, but ad-hoc SQL
+#: built at run time would otherwise grow the cache without end.
+_MAX_QUERY_BYTES = 4096
 
 
 class Conn:
@@ -172,7 +175,9 @@ class Conn:
         conn, tx = self.connection, self._tx
         sql = _QUERY_BYTES.get(query)
         if sql is None:
-            sql = _QUERY_BYTES[query] = query.encode()
+            sql = query.encode()
+            if len(_QUERY_BYTES) < _MAX_QUERY_BYTES:
+                _QUERY_BYTES[query] = sql
         pgq = _Query(sql, tx.dump_sequence(params, _FORMATS[len(params)]), tx.types)
         manager = conn._prepared
         with conn.lock:
